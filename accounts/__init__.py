@@ -1,0 +1,1 @@
+"""People: the user model with a display name, sign-up and account pages."""

@@ -1,0 +1,89 @@
+"""Wire schemas of the session socket's programme frames (``/ws/sessions/<id>/``).
+
+Inbound, from organisers: ``session.start``, ``session.end``, ``agenda.advance``,
+``agenda.select``, plus ``ping`` from anyone. Outbound: ``session.state`` (the
+snapshot sent on connect), ``session.status`` and ``agenda.current`` (persisted
+events with a ``seq``), ``ack``, ``error`` and ``pong``.
+
+Outbound events carry the full new state of what changed, never a delta, so a
+client that applies one twice ends up where it should.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from plenary.realtime.protocol import Frame, Ping
+
+
+class SessionStart(Frame, tag="session.start", kw_only=True):
+    ref: str | None = None
+
+
+class SessionEnd(Frame, tag="session.end", kw_only=True):
+    ref: str | None = None
+
+
+class AgendaAdvance(Frame, tag="agenda.advance", kw_only=True):
+    """Move to the next agenda item."""
+
+    ref: str | None = None
+
+
+class AgendaSelect(Frame, tag="agenda.select", kw_only=True):
+    """Make ``item`` the current agenda item."""
+
+    item: int
+    ref: str | None = None
+
+
+Inbound = SessionStart | SessionEnd | AgendaAdvance | AgendaSelect | Ping
+inbound_decoder = msgspec.json.Decoder(Inbound)
+
+
+class AgendaItemState(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    id: int
+    position: int
+    title: str
+    planned_minutes: int
+    presenters: str
+    started_at: datetime | None
+
+
+class SessionStatus(Frame, tag="session.status", kw_only=True):
+    seq: int = 0
+    status: str
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class AgendaCurrent(Frame, tag="agenda.current", kw_only=True):
+    seq: int = 0
+    item: int | None
+    title: str
+    started_at: datetime | None
+
+
+class Viewer(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    authenticated: bool
+    name: str
+    roles: list[str]
+    can_run: bool
+
+
+class SessionState(Frame, tag="session.state", kw_only=True):
+    seq: int = 0
+    id: int
+    title: str
+    status: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    current_item: int | None
+    remote_participation: bool
+    agenda: list[AgendaItemState]
+    viewer: Viewer
+
+
+Outbound = SessionState | SessionStatus | AgendaCurrent

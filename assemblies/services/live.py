@@ -1,0 +1,134 @@
+"""Running a session live: start it, end it, move through its agenda.
+
+Each service locks the session row (``select_for_update``) so that two organisers
+pressing buttons at once act one after the other on the state the first left,
+checks access, writes an audit entry, and records a room event that every open
+page receives after commit. Replaying an action that is already done (starting a
+live session, selecting the current item) changes nothing and emits nothing.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from assemblies import access
+from assemblies.access import AnyUser
+from assemblies.exceptions import InvalidState, NotAllowed, UnknownItem
+from assemblies.models import AgendaItem, Session
+from assemblies.protocol import AgendaCurrent, SessionStatus
+from assemblies.services.audit import log_action
+from plenary.realtime.events import record_event
+from plenary.realtime.rooms import session_room
+
+
+def _lock_for_running(session_id: int, user: AnyUser) -> Session:
+    try:
+        session = Session.objects.select_for_update().get(pk=session_id)
+    except Session.DoesNotExist:
+        raise NotAllowed() from None
+    if not access.access_run_session(user, session):
+        raise NotAllowed()
+    return session
+
+
+def _status_event(session: Session) -> None:
+    record_event(
+        session_room(session.pk),
+        SessionStatus(
+            status=session.status, started_at=session.started_at, ended_at=session.ended_at
+        ),
+    )
+
+
+def _make_current(session: Session, item: AgendaItem | None, *, actor: AnyUser) -> None:
+    """Set ``item`` as current, stamp when it started, and tell the room."""
+    session.current_item = item
+    session.save(update_fields=["current_item"])
+    if item is not None:
+        item.started_at = timezone.now()
+        item.save(update_fields=["started_at"])
+    log_action(
+        actor=actor,
+        action="agenda.current",
+        session=session,
+        item=item.pk if item else None,
+        title=item.title if item else "",
+    )
+    record_event(
+        session_room(session.pk),
+        AgendaCurrent(
+            item=item.pk if item else None,
+            title=item.title if item else "",
+            started_at=item.started_at if item else None,
+        ),
+    )
+
+
+@transaction.atomic
+def start_session(session_id: int, *, user: AnyUser) -> Session:
+    """Go live: the session becomes ``live`` and its first agenda item current."""
+    session = _lock_for_running(session_id, user)
+    if session.status == Session.Status.LIVE:
+        return session
+    if session.status != Session.Status.SCHEDULED:
+        raise InvalidState()
+    session.status = Session.Status.LIVE
+    session.started_at = timezone.now()
+    session.save(update_fields=["status", "started_at"])
+    log_action(actor=user, action="session.start", session=session)
+    _status_event(session)
+    if session.current_item_id is None:
+        first = session.agenda_items.order_by("position").first()
+        if first is not None:
+            _make_current(session, first, actor=user)
+    return session
+
+
+@transaction.atomic
+def end_session(session_id: int, *, user: AnyUser) -> Session:
+    """End a live session; the agenda stays where it was."""
+    session = _lock_for_running(session_id, user)
+    if session.status == Session.Status.ENDED:
+        return session
+    if session.status != Session.Status.LIVE:
+        raise InvalidState()
+    session.status = Session.Status.ENDED
+    session.ended_at = timezone.now()
+    session.save(update_fields=["status", "ended_at"])
+    log_action(actor=user, action="session.end", session=session)
+    _status_event(session)
+    return session
+
+
+@transaction.atomic
+def advance_agenda(session_id: int, *, user: AnyUser) -> Session:
+    """Make the next agenda item current (the first one if none is)."""
+    session = _lock_for_running(session_id, user)
+    if session.status != Session.Status.LIVE:
+        raise InvalidState()
+    items = session.agenda_items.order_by("position")
+    if session.current_item_id is not None:
+        current = session.current_item
+        assert current is not None
+        items = items.filter(position__gt=current.position)
+    following = items.first()
+    if following is None:
+        raise InvalidState(gettext("The last agenda item is already the current one."))
+    _make_current(session, following, actor=user)
+    return session
+
+
+@transaction.atomic
+def select_agenda_item(session_id: int, item_id: int, *, user: AnyUser) -> Session:
+    """Make ``item_id`` current, going back or ahead in the agenda."""
+    session = _lock_for_running(session_id, user)
+    if session.status != Session.Status.LIVE:
+        raise InvalidState()
+    item = session.agenda_items.filter(pk=item_id).first()
+    if item is None:
+        raise UnknownItem()
+    if session.current_item_id != item.pk:
+        _make_current(session, item, actor=user)
+    return session

@@ -1,0 +1,1 @@
+"""Plenary: a live participatory platform for assemblies and plenaries."""

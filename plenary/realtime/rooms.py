@@ -1,0 +1,6 @@
+"""Room names: built here and nowhere else."""
+
+
+def session_room(session_id: int) -> str:
+    """Return the room of a session page: state, agenda, chat, questions, presence."""
+    return f"session.{session_id}"
