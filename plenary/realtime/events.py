@@ -21,6 +21,7 @@ from django.db import transaction
 
 from plenary.realtime.bus import get_bus
 from plenary.realtime.models import RoomEvent, RoomSequence
+from plenary.realtime.protocol import frame_type
 
 _encoder = msgspec.json.Encoder()
 
@@ -44,7 +45,7 @@ def record_event(room: str, frame: Any) -> int:
     sequence.save(update_fields=["last_seq"])
     frame.seq = seq
     text = encode_frame(frame)
-    RoomEvent.objects.create(room=room, seq=seq, type=frame.type, frame=text)
+    RoomEvent.objects.create(room=room, seq=seq, type=frame_type(frame), frame=text)
     transaction.on_commit(lambda: get_bus().publish(room, seq, text))
     return seq
 

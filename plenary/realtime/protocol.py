@@ -53,3 +53,8 @@ class Pong(Frame, tag="pong", kw_only=True):
 
 #: Largest text frame a client may send, in bytes.
 MAX_INBOUND_FRAME = 16 * 1024
+
+
+def frame_type(frame: msgspec.Struct) -> str:
+    """Return a frame's ``type`` (its msgspec tag)."""
+    return str(frame.__struct_config__.tag)
