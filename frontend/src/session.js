@@ -85,7 +85,7 @@ function apply(frame) {
 }
 
 function showConnection(status) {
-  root.dataset.connection = status;
+  root.dataset.socket = status;
   if (status === "open") {
     connection.hidden = true;
     connection.textContent = "";
