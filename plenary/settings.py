@@ -15,6 +15,8 @@ Environment variables:
 ``ALLOWED_HOSTS``   comma-separated host names (default ``127.0.0.1,localhost``)
 ``PLENARY_DEBUG``   ``1`` to turn Django's debug mode on (default off)
 ``PLENARY_VAR_DIR`` where the embedded default keeps its files (default ``var/``)
+``PLENARY_SECURE``  ``1`` behind a TLS-terminating proxy: trust X-Forwarded-Proto,
+                    secure cookies, HSTS
 """
 
 from __future__ import annotations
@@ -180,6 +182,12 @@ STORAGES = {
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "plenary@localhost")
+
+if _env_flag("PLENARY_SECURE"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31536000
 
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
