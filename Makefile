@@ -38,7 +38,7 @@ $(BUNDLE): $(NODE_STAMP) $(wildcard frontend/src/*)
 	cd frontend && npm run build --silent
 
 messages: $(STAMP_RUNTIME)
-	$(BIN)/pybabel compile -q -d locale -D django
+	$(BIN)/pybabel --quiet compile -d locale -D django
 
 run: setup
 	$(PY) manage.py loaddemo
