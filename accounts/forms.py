@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import UserCreationForm, UsernameField
 
 from accounts.models import User
 
@@ -9,7 +9,7 @@ class SignupForm(UserCreationForm):
     class Meta:
         model = User
         fields = ("username", "display_name", "email")
-        field_classes = UserCreationForm.Meta.field_classes
+        field_classes = {"username": UsernameField}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -110,10 +110,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 if seq <= self.last_sent:
                     continue  # already sent in the opening replay
                 self.last_sent = seq
-            await self.send(text_data=frame)
+            try:
+                await self.send(text_data=frame)
+            except OSError:  # the client went away; the server sends us a disconnect
+                return
 
     def _too_slow(self) -> None:
+        """Drop what is queued and close: the client resumes from its last seq."""
         logger.info("closing a socket that fell behind in %s", self.room)
+        if self.writer is not None:
+            self.writer.cancel()
         asyncio.get_running_loop().create_task(self.close(code=protocol.CloseCode.TOO_SLOW))
 
     async def disconnect(self, code: int) -> None:

@@ -71,15 +71,22 @@ class RoomHub:
             state = self.rooms.get(room)
             if state is None:
                 state = self.rooms[room] = _Room()
-                if self._subscription is None:
-                    self._subscription = get_bus().subscription(self.deliver)
-                # Subscribe first, then read the baseline: nothing falls in between.
-                await self._subscription.add(room)
-                state.last_seq = await database_sync_to_async(current_seq)(room)
-                self._flush(room, state)
-                state.ready.set()
+                try:
+                    await self._subscribe(room, state)
+                except BaseException:
+                    del self.rooms[room]
+                    raise
             state.outboxes.add(outbox)
         await state.ready.wait()
+
+    async def _subscribe(self, room: str, state: _Room) -> None:
+        if self._subscription is None:
+            self._subscription = get_bus().subscription(self.deliver)
+        # Subscribe first, then read the baseline: nothing falls in between.
+        await self._subscription.add(room)
+        state.last_seq = await database_sync_to_async(current_seq)(room)
+        self._flush(room, state)
+        state.ready.set()
 
     async def leave(self, room: str, outbox: Outbox) -> None:
         async with self._lock:

@@ -275,3 +275,45 @@ def test_any_frame_from_a_visitor_gets_an_answer_and_changes_nothing(session, fr
     assert answer["type"] in {"error", "pong"}
     session.refresh_from_db()
     assert session.status == Session.Status.SCHEDULED
+
+
+class StalledNetwork:
+    """Wraps the application so that, after the first frame, nothing reaches the client."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.sent = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        async def stalled_send(message: dict[str, Any]) -> None:
+            if message["type"] == "websocket.send":
+                self.sent += 1
+                if self.sent > 1:
+                    await asyncio.Event().wait()  # a client that stopped reading
+            await send(message)
+
+        return await self.app(scope, receive, stalled_send)
+
+
+async def test_a_socket_that_falls_behind_is_closed_with_the_resume_code(
+    session, organiser, settings
+):
+    settings.PLENARY_SOCKET_QUEUE = 2
+    network = StalledNetwork(application)
+    stalled = WebsocketCommunicator(network, f"/ws/sessions/{session.pk}/", headers=[ORIGIN])
+    assert (await stalled.connect())[0]
+    healthy = await open_socket(session.pk)
+    await next_frame(healthy)
+    assert json.loads((await stalled.receive_output(timeout=3))["text"])["type"] == "session.state"
+
+    await database_sync_to_async(live.start_session)(session.pk, user=organiser)
+    for _ in range(2):
+        await database_sync_to_async(live.advance_agenda)(session.pk, user=organiser)
+
+    assert await stalled.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": CloseCode.TOO_SLOW,
+    }
+    received = [(await next_frame(healthy))["seq"] for _ in range(4)]
+    assert received == [1, 2, 3, 4]
+    await healthy.disconnect()
