@@ -211,3 +211,18 @@ def test_body_kinds_are_shown_in_french(client):
     body = factories.make_body(kind=Body.Kind.CITIZENS_COUNCIL)
 
     assert "Conseil citoyen" in client.get(body.get_absolute_url()).content.decode()
+
+
+def test_the_404_page_is_ours_and_in_french(client):
+    response = client.get("/sessions/999999/")
+
+    assert "Page introuvable" in response.content.decode()
+    assert "Retour au programme" in response.content.decode()
+
+
+def test_the_403_page_explains_who_may_act(client, session, participant):
+    client.force_login(participant)
+
+    response = client.post(reverse("assemblies:session_start", args=[session.pk]))
+
+    assert "compte d’organisateur" in response.content.decode()
