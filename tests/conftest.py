@@ -22,6 +22,17 @@ from tests import factories
 from tests.servers import AsgiServer, database_url
 
 
+def pytest_configure(config: Any) -> None:
+    # Test threads (database_sync_to_async) must not keep connections open past a
+    # test, or PostgreSQL refuses to drop the test database at the end.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Run the browser tests last: the slowest, and the most likely to find a regression."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     """In-process tests hash with MD5; server processes (live, e2e) keep the real hashers."""

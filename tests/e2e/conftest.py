@@ -1,7 +1,9 @@
 """Browser tests: Playwright drives Debian's Chromium against a real ASGI server.
 
-Playwright's sync API runs an event loop in this thread, so the ORM calls that
-set up data here need DJANGO_ALLOW_ASYNC_UNSAFE (only in this directory).
+Playwright's sync API runs an event loop in this thread while a browser is open,
+so the ORM calls that set up data here need DJANGO_ALLOW_ASYNC_UNSAFE, set only
+for these tests; the browser closes with each module, so the async tests that
+follow get a thread with no loop running.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = os.environ.get("PLENARY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,14 +33,18 @@ def fast_password_hashing() -> None:
     """Users here log in on the server process, which uses the real password hashers."""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture
