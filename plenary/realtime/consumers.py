@@ -37,6 +37,10 @@ logger = logging.getLogger(__name__)
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
+    # Rooms are served by the process hub, not by channel-layer groups: an alias
+    # with no configured layer spares each socket its own layer channel and
+    # receive loop (get_channel_layer returns None for it).
+    channel_layer_alias = "plenary.realtime.no-layer"
     room: str | None = None
     outbox: Outbox | None = None
     writer: asyncio.Task[None] | None = None
