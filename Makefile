@@ -45,7 +45,7 @@ run: setup
 	@echo
 	@echo "  Plenary is serving the demo on http://127.0.0.1:$(PORT)/"
 	@echo
-	$(BIN)/uvicorn plenary.asgi:application --host 127.0.0.1 --port $(PORT) --loop uvloop --no-access-log
+	$(PY) -m plenary.server --port $(PORT)
 
 # Debian's Chromium drives the browser tests; installed when missing and we are root.
 $(CHROMIUM):

@@ -24,6 +24,8 @@ from typing import Any
 
 import psutil
 
+from plenary.server import server_command
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
@@ -131,18 +133,7 @@ class Server:
         return f"ws://{HOST}:{self.port}"
 
     def command(self) -> list[str]:
-        if self.kind == "uvicorn":
-            return [
-                str(BIN / "uvicorn"), "plenary.asgi:application", "--host", HOST,
-                "--port", str(self.port), "--loop", "uvloop", "--no-access-log",
-                "--log-level", "warning",
-            ]  # fmt: skip
-        if self.kind == "daphne":
-            return [
-                str(BIN / "daphne"), "-b", HOST, "-p", str(self.port), "-v", "0",
-                "plenary.asgi:application",
-            ]  # fmt: skip
-        raise ValueError(f"unknown server {self.kind!r}")
+        return server_command(self.kind, host=HOST, port=self.port)
 
     def start(self, timeout: float = 60.0) -> None:
         """Start the server and wait until ``GET /`` answers 200."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -12,8 +11,9 @@ from pathlib import Path
 
 from django.db import connection
 
+from plenary.server import server_command
+
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -45,15 +45,7 @@ class AsgiServer:
         self.log = ROOT / "var" / f"server-{kind}-{self.port}.log"
 
     def command(self) -> list[str]:
-        if self.kind == "uvicorn":
-            return [
-                str(BIN / "uvicorn"), "plenary.asgi:application", "--host", "127.0.0.1",
-                "--port", str(self.port), "--loop", "uvloop", "--no-access-log",
-            ]  # fmt: skip
-        if self.kind == "daphne":
-            return [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port), "-v", "0",
-                    "plenary.asgi:application"]  # fmt: skip
-        raise ValueError(self.kind)
+        return server_command(self.kind, port=self.port)
 
     def start(self, timeout: float = 30.0) -> None:
         self.log.parent.mkdir(exist_ok=True)
