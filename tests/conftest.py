@@ -39,6 +39,14 @@ def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def forget_shared_snapshots() -> None:
+    """Test databases reuse ids, so a snapshot cached by one test must not reach the next."""
+    from plenary.realtime import consumers
+
+    consumers._shared_snapshots.clear()
+
+
 @pytest.fixture
 def session(db: None) -> Session:
     """A scheduled session of a neighbourhood committee with three agenda items."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs
@@ -34,6 +35,10 @@ from plenary.realtime.events import current_seq, encode_frame, events_between
 from plenary.realtime.hub import Outbox, get_hub
 
 logger = logging.getLogger(__name__)
+
+#: How long an anonymous snapshot is reused for other sockets at the same seq.
+SHARED_SNAPSHOT_SECONDS = 2.0
+_shared_snapshots: dict[tuple[str, int], tuple[float, tuple[str, ...]]] = {}
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -64,18 +69,26 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.language = self._language()
         translation.activate(self.language)
-        room = await database_sync_to_async(self.find_room)()
+        opening = await database_sync_to_async(self._prepare)(self._since())
         await self.accept()
-        if room is None:
+        if opening is None:
             await self.close(code=protocol.CloseCode.NOT_FOUND)
             return
+        room, frames, seq = opening
         self.room = room
         self.outbox = Outbox(settings.PLENARY_SOCKET_QUEUE, self._too_slow)
-        await get_hub().join(room, self.outbox)
-        since = self._since()
-        frames, self.last_sent = await database_sync_to_async(self._opening)(room, since)
+        hub = get_hub()
+        await hub.join(room, self.outbox)
+        # Events the hub fanned out between our read of the log and our joining
+        # went to the others only: read them back. Later ones are in our outbox.
+        delivered = hub.last_seq(room)
+        if delivered > seq:
+            missed = await database_sync_to_async(events_between)(room, seq, delivered)
+            frames += [frame for _, frame in missed]
+            seq = delivered
         for frame in frames:
             await self.send(text_data=frame)
+        self.last_sent = seq
         self.writer = asyncio.create_task(self._write())
 
     def _language(self) -> str:
@@ -98,12 +111,41 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except (KeyError, ValueError):
             return None
 
-    def _opening(self, room: str, since: int | None) -> tuple[list[str], int]:
-        """Frames to send first: the missed events if they can be replayed, else a snapshot."""
+    def _prepare(self, since: int | None) -> tuple[str, list[str], int] | None:
+        """Find the room and the frames to send first, in one trip to the database.
+
+        The frames are the events missed since ``since`` if they can be replayed,
+        else a snapshot as of the room's current ``seq``.
+        """
+        room = self.find_room()
+        if room is None:
+            return None
         seq = current_seq(room)
         if since is not None and 0 <= since <= seq and seq - since <= settings.PLENARY_RESUME_LIMIT:
-            return [frame for _, frame in events_between(room, since, seq)], seq
-        return [encode_frame(f) for f in self.snapshot(seq)], seq
+            return room, [frame for _, frame in events_between(room, since, seq)], seq
+        return room, self._snapshot_frames(room, seq), seq
+
+    def _snapshot_frames(self, room: str, seq: int) -> list[str]:
+        if not self.snapshot_is_shared():
+            return [encode_frame(f) for f in self.snapshot(seq)]
+        # A crowd arriving (or coming back after a restart) mostly gets the same
+        # anonymous snapshot: build it once per room and seq. The short life bounds
+        # how long a change made without a room event (the admin) goes unseen.
+        key = (room, seq)
+        now = time.monotonic()
+        cached = _shared_snapshots.get(key)
+        if cached is not None and cached[0] > now:
+            return list(cached[1])
+        frames = [encode_frame(f) for f in self.snapshot(seq)]
+        if len(_shared_snapshots) > 256:
+            for stale in [k for k, (expiry, _) in _shared_snapshots.items() if expiry <= now]:
+                _shared_snapshots.pop(stale, None)
+        _shared_snapshots[key] = (now + SHARED_SNAPSHOT_SECONDS, tuple(frames))
+        return frames
+
+    def snapshot_is_shared(self) -> bool:
+        """Whether this socket's snapshot is the same for everyone like it (anonymous)."""
+        return not self.scope["user"].is_authenticated
 
     async def _write(self) -> None:
         assert self.outbox is not None

@@ -99,6 +99,12 @@ class RoomHub:
                 if self._subscription is not None:
                     await self._subscription.remove(room)
 
+    def last_seq(self, room: str) -> int:
+        """The last ``seq`` this hub delivered in ``room`` (a room this hub serves)."""
+        state = self.rooms[room]
+        assert state.last_seq is not None
+        return state.last_seq
+
     def local_count(self, room: str) -> int:
         state = self.rooms.get(room)
         return len(state.outboxes) if state else 0

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from assemblies.models import Session
 from assemblies.services import live
 from plenary.asgi import application
+from plenary.realtime import consumers as consumers_module
 from plenary.realtime.hub import get_hub
 from plenary.realtime.protocol import CloseCode
 from tests.conftest import login_cookie
@@ -317,3 +318,29 @@ async def test_a_socket_that_falls_behind_is_closed_with_the_resume_code(
     received = [(await next_frame(healthy))["seq"] for _ in range(4)]
     assert received == [1, 2, 3, 4]
     await healthy.disconnect()
+
+
+async def test_anonymous_viewers_share_a_snapshot_but_see_admin_changes_soon(session):
+    first = await open_socket(session.pk)
+    assert (await next_frame(first))["title"] == "Réunion publique"
+    session.title = "Réunion publique du Coteau"
+    await session.asave(update_fields=["title"])
+
+    again = await open_socket(session.pk)
+    reused = await next_frame(again)
+    consumers_module._shared_snapshots.clear()  # as if its two seconds had passed
+    later = await open_socket(session.pk)
+    fresh = await next_frame(later)
+
+    assert reused["title"] == "Réunion publique"
+    assert fresh["title"] == "Réunion publique du Coteau"
+    for socket in (first, again, later):
+        await socket.disconnect()
+
+
+async def test_a_logged_in_viewer_gets_a_snapshot_of_their_own(session, organiser):
+    await open_socket(session.pk)  # fills the anonymous snapshot
+    socket = await open_socket(session.pk, cookie=await login_cookie(organiser))
+
+    assert (await next_frame(socket))["viewer"]["can_run"] is True
+    await socket.disconnect()
