@@ -33,13 +33,29 @@ def _lock_for_running(session_id: int, user: AnyUser) -> Session:
     return session
 
 
-def _status_event(session: Session) -> None:
+def _move_status(
+    session: Session, *, source: str, target: str, stamp: str, action: str, actor: AnyUser
+) -> bool:
+    """Move a locked session from ``source`` to ``target``, stamping ``stamp`` with now.
+
+    Return False, changing nothing, when it is already in ``target`` (a repeated
+    press); refuse any other starting state.
+    """
+    if session.status == target:
+        return False
+    if session.status != source:
+        raise InvalidState()
+    session.status = target
+    setattr(session, stamp, timezone.now())
+    session.save(update_fields=["status", stamp])
+    log_action(actor=actor, action=action, session=session)
     record_event(
         session_room(session.pk),
         SessionStatus(
             status=session.status, started_at=session.started_at, ended_at=session.ended_at
         ),
     )
+    return True
 
 
 def _make_current(session: Session, item: AgendaItem | None, *, actor: AnyUser) -> None:
@@ -70,16 +86,15 @@ def _make_current(session: Session, item: AgendaItem | None, *, actor: AnyUser) 
 def start_session(session_id: int, *, user: AnyUser) -> Session:
     """Go live: the session becomes ``live`` and its first agenda item current."""
     session = _lock_for_running(session_id, user)
-    if session.status == Session.Status.LIVE:
-        return session
-    if session.status != Session.Status.SCHEDULED:
-        raise InvalidState()
-    session.status = Session.Status.LIVE
-    session.started_at = timezone.now()
-    session.save(update_fields=["status", "started_at"])
-    log_action(actor=user, action="session.start", session=session)
-    _status_event(session)
-    if session.current_item_id is None:
+    started = _move_status(
+        session,
+        source=Session.Status.SCHEDULED,
+        target=Session.Status.LIVE,
+        stamp="started_at",
+        action="session.start",
+        actor=user,
+    )
+    if started and session.current_item_id is None:
         first = session.agenda_items.order_by("position").first()
         if first is not None:
             _make_current(session, first, actor=user)
@@ -90,15 +105,14 @@ def start_session(session_id: int, *, user: AnyUser) -> Session:
 def end_session(session_id: int, *, user: AnyUser) -> Session:
     """End a live session; the agenda stays where it was."""
     session = _lock_for_running(session_id, user)
-    if session.status == Session.Status.ENDED:
-        return session
-    if session.status != Session.Status.LIVE:
-        raise InvalidState()
-    session.status = Session.Status.ENDED
-    session.ended_at = timezone.now()
-    session.save(update_fields=["status", "ended_at"])
-    log_action(actor=user, action="session.end", session=session)
-    _status_event(session)
+    _move_status(
+        session,
+        source=Session.Status.LIVE,
+        target=Session.Status.ENDED,
+        stamp="ended_at",
+        action="session.end",
+        actor=user,
+    )
     return session
 
 
