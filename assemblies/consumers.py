@@ -6,6 +6,7 @@ into a schema, call one service, and reply with ``ack`` or ``error``.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,11 +14,11 @@ import msgspec
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext as _
 
-from assemblies import access, protocol
-from assemblies.exceptions import ProgrammeError
+from assemblies import access, protocol, session_socket
 from assemblies.models import Session
 from assemblies.services import live
 from assemblies.services.state import session_state
+from plenary.errors import DomainError
 from plenary.realtime.consumers import RoomConsumer
 from plenary.realtime.protocol import Ack, Error, Ping, Pong
 from plenary.realtime.rooms import session_room
@@ -34,12 +35,17 @@ class SessionConsumer(RoomConsumer):
         return session_room(session.pk)
 
     def snapshot(self, seq: int) -> Sequence[Any]:
-        session = Session.objects.get(pk=self.session_id)
-        return [session_state(session, user=self.scope["user"], seq=seq)]
+        session = Session.objects.select_related("current_item").get(pk=self.session_id)
+        user = self.scope["user"]
+        frames: list[Any] = [session_state(session, user=user, seq=seq)]
+        for area in session_socket.areas():
+            if area.snapshot is not None:
+                frames += area.snapshot(session, user)
+        return frames
 
     async def handle_frame(self, text: str) -> None:
         try:
-            frame = protocol.inbound_decoder.decode(text)
+            frame = session_socket.decoder().decode(text)
         except msgspec.ValidationError as exc:
             self.reply(Error(code="bad_frame", message=str(exc)))
             return
@@ -49,22 +55,37 @@ class SessionConsumer(RoomConsumer):
         if isinstance(frame, Ping):
             self.reply(Pong(ref=frame.ref))
             return
+        request = session_socket.SocketRequest(self.session_id, self.scope["user"])
+        area = session_socket.area_of(frame)
         try:
-            await database_sync_to_async(self._run)(frame)
-        except ProgrammeError as exc:
+            replies = await database_sync_to_async(area.handle)(frame, request)
+        except DomainError as exc:
             self.reply(Error(code=exc.code, message=exc.message, ref=frame.ref))
             return
+        for reply in replies:
+            self.reply(reply)
         if frame.ref is not None:
             self.reply(Ack(ref=frame.ref))
 
-    def _run(self, frame: Any) -> None:
-        user = self.scope["user"]
-        match frame:
-            case protocol.SessionStart():
-                live.start_session(self.session_id, user=user)
-            case protocol.SessionEnd():
-                live.end_session(self.session_id, user=user)
-            case protocol.AgendaAdvance():
-                live.advance_agenda(self.session_id, user=user)
-            case protocol.AgendaSelect(item=item):
-                live.select_agenda_item(self.session_id, item, user=user)
+
+def handle_programme_frame(frame: Any, request: session_socket.SocketRequest) -> Sequence[Any]:
+    """Organiser console actions: each is one service call."""
+    match frame:
+        case protocol.SessionStart():
+            live.start_session(request.session_id, user=request.user)
+        case protocol.SessionEnd():
+            live.end_session(request.session_id, user=request.user)
+        case protocol.AgendaAdvance():
+            live.advance_agenda(request.session_id, user=request.user)
+        case protocol.AgendaSelect(item=item):
+            live.select_agenda_item(request.session_id, item, user=request.user)
+    return ()
+
+
+session_socket.register(
+    session_socket.SocketArea(
+        name="programme",
+        frames=typing.get_args(protocol.Inbound),
+        handle=handle_programme_frame,
+    )
+)

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from plenary.errors import DomainError
 
-class ProgrammeError(Exception):
-    code = "invalid"
 
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.default_message)
-
-    default_message = _("This action is not possible.")
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
+class ProgrammeError(DomainError):
+    """An action on the programme or a live session that cannot be done."""
 
 
 class NotAllowed(ProgrammeError):

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import msgspec
 
-from plenary.realtime.protocol import Frame, Ping
+from plenary.realtime.protocol import Frame
 
 
 class SessionStart(Frame, tag="session.start", kw_only=True):
@@ -39,8 +39,7 @@ class AgendaSelect(Frame, tag="agenda.select", kw_only=True):
     ref: str | None = None
 
 
-Inbound = SessionStart | SessionEnd | AgendaAdvance | AgendaSelect | Ping
-inbound_decoder = msgspec.json.Decoder(Inbound)
+Inbound = SessionStart | SessionEnd | AgendaAdvance | AgendaSelect
 
 
 class AgendaItemState(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

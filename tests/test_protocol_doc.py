@@ -11,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assemblies import protocol as assemblies_protocol
+from assemblies import session_socket
+from livechat import protocol as chat_protocol
 from plenary.realtime import protocol as realtime_protocol
 from plenary.realtime.protocol import CloseCode, frame_type
 
@@ -19,6 +21,9 @@ DOC = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_tex
 FRAMES = [
     *typing.get_args(assemblies_protocol.Inbound),
     *typing.get_args(assemblies_protocol.Outbound),
+    *typing.get_args(chat_protocol.Inbound),
+    *typing.get_args(chat_protocol.Outbound),
+    realtime_protocol.Ping,
     realtime_protocol.Ack,
     realtime_protocol.Error,
     realtime_protocol.Pong,
@@ -53,7 +58,9 @@ def test_every_frame_round_trips_through_json(frame):
 )
 def test_the_inbound_decoder_only_ever_yields_a_known_frame_or_its_own_error(data):
     try:
-        frame = assemblies_protocol.inbound_decoder.decode(data)
+        frame = session_socket.decoder().decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return
-    assert isinstance(frame, typing.get_args(assemblies_protocol.Inbound))
+    assert isinstance(
+        frame, (*typing.get_args(assemblies_protocol.Inbound), realtime_protocol.Ping)
+    )

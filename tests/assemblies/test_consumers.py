@@ -38,6 +38,14 @@ async def open_socket(
     return communicator
 
 
+async def snapshot(communicator: WebsocketCommunicator) -> dict[str, Any]:
+    """Read the opening snapshot (programme state, then chat history); return the state."""
+    state = await next_frame(communicator)
+    assert state["type"] == "session.state"
+    assert (await next_frame(communicator))["type"] == "chat.history"
+    return state
+
+
 async def next_frame(communicator: WebsocketCommunicator) -> dict[str, Any]:
     return json.loads(await communicator.receive_from(timeout=3))
 
@@ -45,7 +53,7 @@ async def next_frame(communicator: WebsocketCommunicator) -> dict[str, Any]:
 async def test_a_visitor_gets_the_session_state_on_connect(session):
     socket = await open_socket(session.pk)
 
-    state = await next_frame(socket)
+    state = await snapshot(socket)
 
     assert state["type"] == "session.state"
     assert state["seq"] == 0
@@ -58,7 +66,7 @@ async def test_a_visitor_gets_the_session_state_on_connect(session):
 async def test_an_organiser_is_told_they_can_run_the_session(session, organiser):
     socket = await open_socket(session.pk, cookie=await login_cookie(organiser))
 
-    state = await next_frame(socket)
+    state = await snapshot(socket)
 
     assert state["viewer"]["can_run"] is True
     assert state["viewer"]["roles"] == ["organiser"]
@@ -88,9 +96,9 @@ async def test_a_foreign_or_missing_origin_is_refused(session, origin):
 
 async def test_organiser_actions_reach_every_open_page(session, organiser):
     viewer = await open_socket(session.pk)
-    await next_frame(viewer)
+    await snapshot(viewer)
     console = await open_socket(session.pk, cookie=await login_cookie(organiser))
-    await next_frame(console)
+    await snapshot(console)
 
     await console.send_json_to({"type": "session.start", "ref": "s1"})
     await console.send_json_to({"type": "agenda.advance", "ref": "a1"})
@@ -112,7 +120,7 @@ async def test_organiser_actions_reach_every_open_page(session, organiser):
 
 async def test_a_participant_gets_an_error_frame_and_nothing_changes(session, participant):
     socket = await open_socket(session.pk, cookie=await login_cookie(participant))
-    await next_frame(socket)
+    await snapshot(socket)
 
     await socket.send_json_to({"type": "session.start", "ref": "x"})
 
@@ -128,7 +136,7 @@ async def test_error_messages_follow_the_browser_language(session, participant):
     cookie = await login_cookie(participant)
     for language, expected in [("fr", "Vous n’êtes pas autorisé"), ("en", "You are not allowed")]:
         socket = await open_socket(session.pk, cookie=f"{cookie}; django_language={language}")
-        await next_frame(socket)
+        await snapshot(socket)
         await socket.send_json_to({"type": "session.start"})
         assert (await next_frame(socket))["message"].startswith(expected)
         await socket.disconnect()
@@ -148,7 +156,7 @@ async def test_error_messages_follow_the_browser_language(session, participant):
 )
 async def test_malformed_frames_get_an_error_and_the_connection_stays(session, raw):
     socket = await open_socket(session.pk)
-    await next_frame(socket)
+    await snapshot(socket)
 
     await socket.send_to(text_data=raw)
     error = await next_frame(socket)
@@ -162,7 +170,7 @@ async def test_malformed_frames_get_an_error_and_the_connection_stays(session, r
 
 async def test_binary_frames_are_refused_politely(session):
     socket = await open_socket(session.pk)
-    await next_frame(socket)
+    await snapshot(socket)
 
     await socket.send_to(bytes_data=b"\x00\x01")
 
@@ -205,7 +213,7 @@ async def test_a_resume_point_that_cannot_be_replayed_gets_a_fresh_snapshot(
 
     socket = await open_socket(session.pk, since=since)
 
-    state = await next_frame(socket)
+    state = await snapshot(socket)
     assert state["type"] == "session.state"
     assert state["seq"] == 2
     assert state["status"] == "live"
@@ -219,16 +227,16 @@ async def test_a_resume_too_far_back_gets_a_snapshot(session, organiser, setting
 
     socket = await open_socket(session.pk, since=0)
 
-    state = await next_frame(socket)
+    state = await snapshot(socket)
     assert (state["type"], state["seq"]) == ("session.state", 3)
     await socket.disconnect()
 
 
 async def test_one_bad_client_does_not_disturb_the_others(session, organiser):
     calm = await open_socket(session.pk)
-    await next_frame(calm)
+    await snapshot(calm)
     rude = await open_socket(session.pk)
-    await next_frame(rude)
+    await snapshot(rude)
 
     for raw in ["{", '{"type": 1}', "null", '{"type": "session.end"}']:
         await rude.send_to(text_data=raw)
@@ -262,7 +270,7 @@ async def test_one_bad_client_does_not_disturb_the_others(session, organiser):
 def test_any_frame_from_a_visitor_gets_an_answer_and_changes_nothing(session, frame):
     async def exchange() -> dict[str, Any]:
         socket = await open_socket(session.pk)
-        await next_frame(socket)
+        await snapshot(socket)
         await socket.send_to(text_data=frame)
         answer = await next_frame(socket)
         await socket.send_json_to({"type": "ping", "ref": "alive"})
@@ -279,7 +287,7 @@ def test_any_frame_from_a_visitor_gets_an_answer_and_changes_nothing(session, fr
 
 
 class StalledNetwork:
-    """Wraps the application so that, after the first frame, nothing reaches the client."""
+    """Wraps the application so that, after the opening frames, nothing reaches the client."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -289,7 +297,7 @@ class StalledNetwork:
         async def stalled_send(message: dict[str, Any]) -> None:
             if message["type"] == "websocket.send":
                 self.sent += 1
-                if self.sent > 1:
+                if self.sent > 2:
                     await asyncio.Event().wait()  # a client that stopped reading
             await send(message)
 
@@ -304,8 +312,9 @@ async def test_a_socket_that_falls_behind_is_closed_with_the_resume_code(
     stalled = WebsocketCommunicator(network, f"/ws/sessions/{session.pk}/", headers=[ORIGIN])
     assert (await stalled.connect())[0]
     healthy = await open_socket(session.pk)
-    await next_frame(healthy)
-    assert json.loads((await stalled.receive_output(timeout=3))["text"])["type"] == "session.state"
+    await snapshot(healthy)
+    opening = [json.loads((await stalled.receive_output(timeout=3))["text"]) for _ in range(2)]
+    assert [frame["type"] for frame in opening] == ["session.state", "chat.history"]
 
     await database_sync_to_async(live.start_session)(session.pk, user=organiser)
     for _ in range(2):
@@ -322,15 +331,15 @@ async def test_a_socket_that_falls_behind_is_closed_with_the_resume_code(
 
 async def test_anonymous_viewers_share_a_snapshot_but_see_admin_changes_soon(session):
     first = await open_socket(session.pk)
-    assert (await next_frame(first))["title"] == "Réunion publique"
+    assert (await snapshot(first))["title"] == "Réunion publique"
     session.title = "Réunion publique du Coteau"
     await session.asave(update_fields=["title"])
 
     again = await open_socket(session.pk)
-    reused = await next_frame(again)
+    reused = await snapshot(again)
     consumers_module._shared_snapshots.clear()  # as if its two seconds had passed
     later = await open_socket(session.pk)
-    fresh = await next_frame(later)
+    fresh = await snapshot(later)
 
     assert reused["title"] == "Réunion publique"
     assert fresh["title"] == "Réunion publique du Coteau"
@@ -342,5 +351,5 @@ async def test_a_logged_in_viewer_gets_a_snapshot_of_their_own(session, organise
     await open_socket(session.pk)  # fills the anonymous snapshot
     socket = await open_socket(session.pk, cookie=await login_cookie(organiser))
 
-    assert (await next_frame(socket))["viewer"]["can_run"] is True
+    assert (await snapshot(socket))["viewer"]["can_run"] is True
     await socket.disconnect()
