@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "plenary.realtime",
     "accounts",
     "assemblies",
+    "livechat",
 ]
 
 MIDDLEWARE = [

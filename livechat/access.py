@@ -1,0 +1,35 @@
+"""Who may read, post and moderate in a session's chat. Every chat check lives here."""
+
+from __future__ import annotations
+
+from assemblies.access import AnyUser, access_view_session, roles_on_session
+from assemblies.models import Role, Session
+
+MODERATING_ROLES = {Role.Kind.ORGANISER, Role.Kind.MODERATOR}
+
+
+def access_read_chat(user: AnyUser, session: Session) -> bool:
+    """Whoever may watch the session reads its chat."""
+    return access_view_session(user, session)
+
+
+def chat_is_open(session: Session) -> bool:
+    """Posting is open before and during a session, not after or when cancelled."""
+    return session.status in {Session.Status.SCHEDULED, Session.Status.LIVE}
+
+
+def access_moderate_chat(user: AnyUser, session: Session) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return bool(MODERATING_ROLES & roles_on_session(user, session))
+
+
+def badge_for(roles: set[str]) -> str:
+    """The badge shown next to an author's name: ``organiser``, ``moderator`` or ``""``."""
+    if Role.Kind.ORGANISER in roles:
+        return "organiser"
+    if Role.Kind.MODERATOR in roles:
+        return "moderator"
+    return ""

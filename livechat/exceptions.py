@@ -1,0 +1,41 @@
+"""Chat errors, each with a stable ``code`` and a message for the participant."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from plenary.errors import DomainError
+
+
+class ChatError(DomainError):
+    """A chat action that cannot be done."""
+
+
+class NotAllowed(ChatError):
+    code = "forbidden"
+    default_message = _("You are not allowed to do this.")
+
+
+class LoginRequired(ChatError):
+    code = "login_required"
+    default_message = _("Log in to take part in the chat.")
+
+
+class ChatClosed(ChatError):
+    code = "chat_closed"
+    default_message = _("The chat of this session is closed.")
+
+
+class InvalidMessage(ChatError):
+    code = "invalid_message"
+    default_message = _("This message cannot be posted.")
+
+
+class RateLimited(ChatError):
+    code = "rate_limited"
+    default_message = _("You are posting too fast. Wait a moment.")
+
+
+class UnknownMessage(ChatError):
+    code = "unknown_message"
+    default_message = _("This message does not exist.")
