@@ -166,6 +166,8 @@ else:
 # The room event bus (plenary.realtime.bus): Redis pub/sub across processes when
 # REDIS_URL is set, otherwise in-process.
 PLENARY_ROOM_BUS_URL = REDIS_URL
+# Redis channel names start with this (default: derived from the database name).
+PLENARY_BUS_PREFIX = os.environ.get("PLENARY_BUS_PREFIX", "")
 # Pre-encoded frames a socket may have waiting before it is closed as too slow.
 PLENARY_SOCKET_QUEUE = int(os.environ.get("PLENARY_SOCKET_QUEUE", "512"))
 # Missed events replayed on resume before a fresh snapshot is sent instead.

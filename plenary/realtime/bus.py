@@ -3,9 +3,10 @@
 ``InProcessBus`` (the embedded default) hands frames to the hubs of this process.
 ``RedisBus`` publishes on one Redis pub/sub channel per room; each hub holds one
 subscription per active room, so a frame reaches each process once, whatever the
-number of sockets. Pub/sub never drops a message for a slow reader the way a
-channel layer's bounded group queue does; a hub that misses one notices the gap
-in ``seq`` and reads it back from the event log.
+number of sockets. Pub/sub has no small per-channel queue that silently drops, as
+a channel layer's group does; a reconnect or a subscriber past Redis's output
+buffer limit can still lose a message: a hub notices the gap in ``seq`` (on the next
+event, or at its periodic check) and reads the missing events from the log.
 
 ``publish`` is synchronous and thread-safe: services call it from
 ``transaction.on_commit`` in whatever thread ran the transaction.
@@ -18,9 +19,10 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
+from django.db import connections
 
 logger = logging.getLogger(__name__)
 
@@ -84,29 +86,41 @@ class InProcessBus:
                 self.forget(sub)
 
 
-def _channel(room: str) -> str:
-    return f"plenary:room:{room}"
-
-
 class _RedisSubscription:
-    def __init__(self, url: str, deliver: Deliver) -> None:
+    """One pub/sub connection for a hub; one channel per room it serves."""
+
+    def __init__(self, bus: RedisBus, deliver: Deliver) -> None:
         import redis.asyncio as aioredis
 
+        self.bus = bus
         self.deliver = deliver
-        self.client = aioredis.Redis.from_url(url)
-        self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        self.client = aioredis.Redis.from_url(
+            bus.url, socket_connect_timeout=5, health_check_interval=30
+        )
+        self.pubsub = self.client.pubsub()
         self.reader: asyncio.Task[None] | None = None
+        self.confirmed: dict[bytes, asyncio.Event] = {}
 
     async def add(self, room: str) -> None:
-        await self.pubsub.subscribe(_channel(room))
-        if self.reader is None:
+        """Subscribe to ``room`` and return once Redis has confirmed it.
+
+        Until Redis confirms, a publication could be missed; the hub reads the
+        room's baseline ``seq`` only after this returns.
+        """
+        channel = self.bus.channel(room).encode()
+        confirmed = self.confirmed[channel] = asyncio.Event()
+        await self.pubsub.subscribe(channel)
+        if self.reader is None or self.reader.done():
             self.reader = asyncio.create_task(self._read(), name="plenary-room-bus")
+        try:
+            await asyncio.wait_for(confirmed.wait(), timeout=5)
+        finally:
+            self.confirmed.pop(channel, None)
 
     async def remove(self, room: str) -> None:
-        await self.pubsub.unsubscribe(_channel(room))
+        await self.pubsub.unsubscribe(self.bus.channel(room))
 
     async def _read(self) -> None:
-        prefix = len("plenary:room:")
         while True:
             try:
                 message = await self.pubsub.get_message(timeout=1.0)
@@ -116,10 +130,23 @@ class _RedisSubscription:
                 logger.exception("room bus read failed; retrying")
                 await asyncio.sleep(0.5)
                 continue
-            if message is None or message["type"] != "message":
+            if message is None:
                 continue
-            seq, _, frame = message["data"].partition(b"\n")
-            self.deliver(message["channel"][prefix:].decode(), int(seq), frame.decode())
+            try:
+                self._take(message)
+            except Exception:  # one bad message must not stop the room events
+                logger.exception("room bus: could not deliver %r", message)
+
+    def _take(self, message: dict[str, Any]) -> None:
+        if message["type"] == "subscribe":
+            if (event := self.confirmed.get(message["channel"])) is not None:
+                event.set()
+            return
+        if message["type"] != "message":
+            return
+        room = self.bus.room(message["channel"].decode())
+        seq, _, frame = message["data"].partition(b"\n")
+        self.deliver(room, int(seq), frame.decode())
 
     async def close(self) -> None:
         if self.reader is not None:
@@ -131,19 +158,31 @@ class _RedisSubscription:
 
 
 class RedisBus:
-    """One Redis pub/sub channel per room; one subscription per room per hub."""
+    """One Redis pub/sub channel per room; one subscription per room per hub.
 
-    def __init__(self, url: str) -> None:
+    Channel names start with ``prefix``, so deployments (and test runs) sharing a
+    Redis server never hear each other: pub/sub ignores Redis database numbers.
+    """
+
+    def __init__(self, url: str, prefix: str) -> None:
         import redis
 
         self.url = url
-        self.client = redis.Redis.from_url(url)
+        self.prefix = prefix
+        # Short timeouts: publishing runs in the thread that serves the database.
+        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    def channel(self, room: str) -> str:
+        return f"{self.prefix}room:{room}"
+
+    def room(self, channel: str) -> str:
+        return channel.removeprefix(f"{self.prefix}room:")
 
     def subscription(self, deliver: Deliver) -> Subscription:
-        return _RedisSubscription(self.url, deliver)
+        return _RedisSubscription(self, deliver)
 
     def publish(self, room: str, seq: int, frame: str) -> None:
-        self.client.publish(_channel(room), b"%d\n%s" % (seq, frame.encode()))
+        self.client.publish(self.channel(room), b"%d\n%s" % (seq, frame.encode()))
 
 
 _bus: Bus | None = None
@@ -156,5 +195,12 @@ def get_bus() -> Bus:
     with _bus_lock:
         if _bus is None:
             url = settings.PLENARY_ROOM_BUS_URL
-            _bus = RedisBus(url) if url else InProcessBus()
+            _bus = RedisBus(url, bus_prefix()) if url else InProcessBus()
         return _bus
+
+
+def bus_prefix() -> str:
+    """``PLENARY_BUS_PREFIX``, or one derived from the database this process uses."""
+    if settings.PLENARY_BUS_PREFIX:
+        return str(settings.PLENARY_BUS_PREFIX)
+    return f"plenary:{connections['default'].settings_dict['NAME']}:"

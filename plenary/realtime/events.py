@@ -46,7 +46,9 @@ def record_event(room: str, frame: Any) -> int:
     frame.seq = seq
     text = encode_frame(frame)
     RoomEvent.objects.create(room=room, seq=seq, type=frame_type(frame), frame=text)
-    transaction.on_commit(lambda: get_bus().publish(room, seq, text))
+    # Robust: the change is committed whatever happens to the publication; if it is
+    # lost, hubs fill the gap from the log (next event or periodic check).
+    transaction.on_commit(lambda: get_bus().publish(room, seq, text), robust=True)
     return seq
 
 
@@ -59,6 +61,11 @@ def current_seq(room: str) -> int:
     """Return the last ``seq`` committed in ``room`` (0 before any event)."""
     value = RoomSequence.objects.filter(room=room).values_list("last_seq", flat=True).first()
     return value or 0
+
+
+def current_seqs(rooms: Sequence[str]) -> dict[str, int]:
+    """Return the last committed ``seq`` of each room that has one, in one query."""
+    return dict(RoomSequence.objects.filter(room__in=rooms).values_list("room", "last_seq"))
 
 
 def events_between(room: str, after: int, upto: int) -> Sequence[tuple[int, str]]:

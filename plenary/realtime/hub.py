@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from channels.db import database_sync_to_async
 
 from plenary.realtime.bus import Subscription, get_bus
-from plenary.realtime.events import current_seq, events_between
+from plenary.realtime.events import current_seq, current_seqs, events_between
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +59,18 @@ class _Room:
     filling: bool = False
 
 
+#: How often a hub compares its rooms with the log, to recover a lost publication
+#: in a room where nothing else happens.
+GAP_CHECK_SECONDS = 5.0
+
+
 class RoomHub:
     def __init__(self) -> None:
         self.rooms: dict[str, _Room] = {}
         self._subscription: Subscription | None = None
         self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._watcher: asyncio.Task[None] | None = None
 
     async def join(self, room: str, outbox: Outbox) -> None:
         """Add ``outbox`` to ``room``; on return every later event of the room reaches it."""
@@ -82,6 +89,8 @@ class RoomHub:
     async def _subscribe(self, room: str, state: _Room) -> None:
         if self._subscription is None:
             self._subscription = get_bus().subscription(self.deliver)
+        if self._watcher is None:
+            self._watcher = asyncio.create_task(self._watch(), name="plenary-hub-watch")
         # Subscribe first, then read the baseline: nothing falls in between.
         await self._subscription.add(room)
         state.last_seq = await database_sync_to_async(current_seq)(room)
@@ -131,14 +140,18 @@ class RoomHub:
             state.last_seq += 1
             self._fan_out(state, state.last_seq, frame)
         if state.pending and not state.filling:
-            state.filling = True
-            asyncio.get_running_loop().create_task(self._fill_gap(room, state))
+            self._start_fill(room, state, min(state.pending) - 1)
 
-    async def _fill_gap(self, room: str, state: _Room) -> None:
-        """Read events that were overtaken by later ones back from the log."""
+    def _start_fill(self, room: str, state: _Room, upto: int) -> None:
+        state.filling = True
+        task = asyncio.get_running_loop().create_task(self._fill_gap(room, state, upto))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fill_gap(self, room: str, state: _Room, upto: int) -> None:
+        """Read events up to ``upto`` that were overtaken, or lost, from the log."""
         try:
             assert state.last_seq is not None
-            upto = min(state.pending) - 1
             missing = await database_sync_to_async(events_between)(room, state.last_seq, upto)
             for seq, frame in missing:
                 if seq > state.last_seq:
@@ -153,12 +166,36 @@ class RoomHub:
         if self.rooms.get(room) is state:
             self._flush(room, state)
 
+    async def _watch(self) -> None:
+        """Every few seconds, fill rooms whose log is ahead of what was delivered."""
+        while True:
+            await asyncio.sleep(GAP_CHECK_SECONDS)
+            rooms = {
+                room: state for room, state in self.rooms.items() if state.last_seq is not None
+            }
+            if not rooms:
+                continue
+            try:
+                logged = await database_sync_to_async(current_seqs)(list(rooms))
+            except Exception:  # the database is away: try again at the next check
+                logger.exception("hub: could not read room sequences")
+                continue
+            for room, state in rooms.items():
+                ahead = logged.get(room, 0)
+                if state.last_seq is not None and ahead > state.last_seq and not state.filling:
+                    logger.warning("room %s: recovering events up to %s", room, ahead)
+                    self._start_fill(room, state, ahead)
+
     @staticmethod
     def _fan_out(state: _Room, seq: int, frame: str) -> None:
         for outbox in tuple(state.outboxes):
             outbox.put(seq, frame)
 
     async def close(self) -> None:
+        for task in [self._watcher, *self._tasks]:
+            if task is not None:
+                task.cancel()
+        self._watcher = None
         if self._subscription is not None:
             await self._subscription.close()
             self._subscription = None

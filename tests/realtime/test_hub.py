@@ -136,3 +136,29 @@ async def test_the_room_is_dropped_when_its_last_socket_leaves(room_hub):
 
     assert room_hub.local_count(ROOM) == 0
     assert outbox.queue.empty()
+
+
+async def test_a_lost_publication_is_recovered_from_the_log(room_hub, monkeypatch):
+    monkeypatch.setattr("plenary.realtime.hub.GAP_CHECK_SECONDS", 0.1)
+    outbox = Outbox(100, never_overflows)
+    await room_hub.join(ROOM, outbox)
+
+    frames = await database_sync_to_async(store_events)(2)  # stored, never published
+
+    assert await drain(outbox, 2) == [(1, frames[0]), (2, frames[1])]
+
+
+async def test_commits_from_many_threads_reach_the_room_in_order(room_hub):
+    outbox = Outbox(100, never_overflows)
+    await room_hub.join(ROOM, outbox)
+
+    def emit(n: int) -> None:
+        with transaction.atomic():
+            record_event(ROOM, Note(text=str(n)))
+
+    await asyncio.gather(
+        *(database_sync_to_async(emit, thread_sensitive=False)(n) for n in range(20))
+    )
+
+    received = await drain(outbox, 20)
+    assert [seq for seq, _ in received] == list(range(1, 21))
