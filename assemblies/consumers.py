@@ -6,6 +6,7 @@ into a schema, call one service, and reply with ``ack`` or ``error``.
 
 from __future__ import annotations
 
+import logging
 import typing
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,8 @@ from plenary.errors import DomainError
 from plenary.realtime.consumers import RoomConsumer
 from plenary.realtime.protocol import Ack, Error, Ping, Pong
 from plenary.realtime.rooms import session_room
+
+logger = logging.getLogger(__name__)
 
 
 class SessionConsumer(RoomConsumer):
@@ -62,6 +65,11 @@ class SessionConsumer(RoomConsumer):
         except DomainError as exc:
             self.reply(Error(code=exc.code, message=exc.message, ref=frame.ref))
             return
+        except Exception:  # a bug or an outage must not close the socket
+            logger.exception("session %s: %s failed", self.session_id, type(frame).__name__)
+            message = _("Something went wrong on the server. Try again in a moment.")
+            self.reply(Error(code="server_error", message=message, ref=frame.ref))
+            return
         for reply in replies:
             self.reply(reply)
         if frame.ref is not None:
@@ -75,8 +83,8 @@ def handle_programme_frame(frame: Any, request: session_socket.SocketRequest) ->
             live.start_session(request.session_id, user=request.user)
         case protocol.SessionEnd():
             live.end_session(request.session_id, user=request.user)
-        case protocol.AgendaAdvance():
-            live.advance_agenda(request.session_id, user=request.user)
+        case protocol.AgendaAdvance(after=after):
+            live.advance_agenda(request.session_id, user=request.user, after=after)
         case protocol.AgendaSelect(item=item):
             live.select_agenda_item(request.session_id, item, user=request.user)
     return ()

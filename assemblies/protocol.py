@@ -15,7 +15,7 @@ from datetime import datetime
 
 import msgspec
 
-from plenary.realtime.protocol import Frame
+from plenary.realtime.protocol import Frame, Id
 
 
 class SessionStart(Frame, tag="session.start", kw_only=True):
@@ -27,15 +27,20 @@ class SessionEnd(Frame, tag="session.end", kw_only=True):
 
 
 class AgendaAdvance(Frame, tag="agenda.advance", kw_only=True):
-    """Move to the next agenda item."""
+    """Move to the item after ``after`` (the item the organiser sees as current).
 
+    If another item is current by then (a second press, or another organiser was
+    quicker), nothing moves: pressing twice never skips an item.
+    """
+
+    after: Id | None = None
     ref: str | None = None
 
 
 class AgendaSelect(Frame, tag="agenda.select", kw_only=True):
     """Make ``item`` the current agenda item."""
 
-    item: int
+    item: Id
     ref: str | None = None
 
 

@@ -9,11 +9,12 @@ Replies and snapshot: ``chat.history``.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 
 from livechat.text import Token
-from plenary.realtime.protocol import Frame
+from plenary.realtime.protocol import Frame, Id
 
 
 class ChatPost(Frame, tag="chat.post", kw_only=True):
@@ -21,41 +22,41 @@ class ChatPost(Frame, tag="chat.post", kw_only=True):
 
     text: str
     client_id: str
-    reply_to: int | None = None
+    reply_to: Id | None = None
     ref: str | None = None
 
 
 class ChatDelete(Frame, tag="chat.delete", kw_only=True):
     """Delete one's own message."""
 
-    id: int
+    id: Id
     ref: str | None = None
 
 
 class ChatHide(Frame, tag="chat.hide", kw_only=True):
     """Moderators: hide a message from everyone, with a reason."""
 
-    id: int
+    id: Id
     reason: str = ""
     ref: str | None = None
 
 
 class ChatUnhide(Frame, tag="chat.unhide", kw_only=True):
-    id: int
+    id: Id
     ref: str | None = None
 
 
 class ChatOlder(Frame, tag="chat.older", kw_only=True):
     """Ask for the messages before message ``before`` (answered by ``chat.history``)."""
 
-    before: int
+    before: Id
     ref: str | None = None
 
 
 class ChatSlowMode(Frame, tag="chat.slow_mode", kw_only=True):
     """Moderators: one message per ``seconds`` per participant (0 turns it off)."""
 
-    seconds: int
+    seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)]
     ref: str | None = None
 
 

@@ -20,6 +20,9 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 APPLICATION = "plenary.asgi:application"
+#: Frames larger than this are refused by the transport (close code 1009), before
+#: the application's own, smaller limit answers with an error frame.
+MAX_FRAME_BYTES = 64 * 1024
 
 
 def server_command(
@@ -30,6 +33,7 @@ def server_command(
         return [
             str(BIN / "uvicorn"), APPLICATION, "--host", host, "--port", str(port),
             "--loop", "uvloop", "--ws-per-message-deflate", "false", "--no-access-log",
+            "--ws-max-size", str(MAX_FRAME_BYTES),
         ]  # fmt: skip
     if kind == "daphne":
         return [str(BIN / "daphne"), "-b", host, "-p", str(port), APPLICATION]

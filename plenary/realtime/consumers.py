@@ -49,6 +49,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     room: str | None = None
     outbox: Outbox | None = None
     writer: asyncio.Task[None] | None = None
+    closing: asyncio.Task[None] | None = None
     last_sent = 0
 
     # -- to implement ---------------------------------------------------------------
@@ -79,15 +80,22 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.outbox = Outbox(settings.PLENARY_SOCKET_QUEUE, self._too_slow)
         hub = get_hub()
         await hub.join(room, self.outbox)
-        # Events the hub fanned out between our read of the log and our joining
-        # went to the others only: read them back. Later ones are in our outbox.
-        delivered = hub.last_seq(room)
-        if delivered > seq:
-            missed = await database_sync_to_async(events_between)(room, seq, delivered)
-            frames += [frame for _, frame in missed]
-            seq = delivered
-        for frame in frames:
-            await self.send(text_data=frame)
+        try:
+            # Events the hub fanned out between our read of the log and our joining
+            # went to the others only: read them back. Later ones are in our outbox.
+            delivered = hub.last_seq(room)
+            if delivered > seq:
+                missed = await database_sync_to_async(events_between)(room, seq, delivered)
+                frames += [frame for _, frame in missed]
+                seq = delivered
+            for frame in frames:
+                await self.send(text_data=frame)
+        except BaseException:
+            # The client left during the opening (or the server failed): Channels
+            # will not call disconnect(), so leave the room here.
+            await hub.leave(room, self.outbox)
+            self.room = None
+            raise
         self.last_sent = seq
         self.writer = asyncio.create_task(self._write())
 
@@ -158,7 +166,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 self.last_sent = seq
             try:
                 await self.send(text_data=frame)
-            except OSError:  # the client went away; the server sends us a disconnect
+            except (OSError, RuntimeError):  # the client went away; a disconnect follows
                 return
 
     def _too_slow(self) -> None:
@@ -166,7 +174,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         logger.info("closing a socket that fell behind in %s", self.room)
         if self.writer is not None:
             self.writer.cancel()
-        asyncio.get_running_loop().create_task(self.close(code=protocol.CloseCode.TOO_SLOW))
+        self.closing = asyncio.get_running_loop().create_task(
+            self.close(code=protocol.CloseCode.TOO_SLOW)
+        )
 
     async def disconnect(self, code: int) -> None:
         if self.writer is not None:

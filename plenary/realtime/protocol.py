@@ -8,8 +8,12 @@ tests/test_protocol_doc.py checks the document against the schemas.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Annotated
 
 import msgspec
+
+#: A database id in a frame: positive and within a 64-bit integer.
+Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
 
 
 class CloseCode(IntEnum):
@@ -51,7 +55,7 @@ class Pong(Frame, tag="pong", kw_only=True):
     ref: str | None = None
 
 
-#: Largest text frame a client may send, in bytes.
+#: Largest text frame a client may send, in characters.
 MAX_INBOUND_FRAME = 16 * 1024
 
 

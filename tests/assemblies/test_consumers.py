@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -151,6 +152,8 @@ async def test_error_messages_follow_the_browser_language(session, participant):
         '{"type": "agenda.select"}',
         '{"type": "agenda.select", "item": "two"}',
         '{"type": "session.start", "extra": 1}',
+        '{"type": "agenda.select", "item": 1180591620717411303424}',
+        '{"type": "agenda.select", "item": -3}',
         '{"type": "ping", "ref": "' + "x" * 20000 + '"}',
     ],
 )
@@ -352,4 +355,53 @@ async def test_a_logged_in_viewer_gets_a_snapshot_of_their_own(session, organise
     socket = await open_socket(session.pk, cookie=await login_cookie(organiser))
 
     assert (await snapshot(socket))["viewer"]["can_run"] is True
+    await socket.disconnect()
+
+
+class LeavingClient:
+    """Wraps the application so that the client is gone by the second opening frame."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.sent = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        async def send_until_gone(message: dict[str, Any]) -> None:
+            if message["type"] == "websocket.send":
+                self.sent += 1
+                if self.sent > 1:
+                    raise OSError("client disconnected")
+            await send(message)
+
+        return await self.app(scope, receive, send_until_gone)
+
+
+async def test_a_client_leaving_during_the_opening_leaves_the_room(session, room_hub):
+    socket = WebsocketCommunicator(
+        LeavingClient(application), f"/ws/sessions/{session.pk}/", headers=[ORIGIN]
+    )
+    await socket.connect()
+    with contextlib.suppress(Exception):
+        await socket.receive_output(timeout=1)
+    await asyncio.sleep(0.1)
+
+    assert room_hub.local_count(f"session.{session.pk}") == 0
+
+
+async def test_an_unexpected_failure_is_an_error_frame_not_a_closed_socket(
+    session, organiser, monkeypatch
+):
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(live, "advance_agenda", broken)
+    socket = await open_socket(session.pk, cookie=await login_cookie(organiser))
+    await snapshot(socket)
+
+    await socket.send_json_to({"type": "agenda.advance", "ref": "a"})
+
+    error = await next_frame(socket)
+    assert (error["type"], error["code"], error["ref"]) == ("error", "server_error", "a")
+    await socket.send_json_to({"type": "ping", "ref": "p"})
+    assert await next_frame(socket) == {"type": "pong", "ref": "p"}
     await socket.disconnect()
