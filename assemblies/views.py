@@ -140,7 +140,11 @@ def session_end(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def agenda_advance(request: HttpRequest, pk: int) -> HttpResponse:
-    return _console_action(request, pk, lambda: live.advance_agenda(pk, user=request.user))
+    after = request.POST.get("after", "")
+    expected = int(after) if after.isdigit() else None
+    return _console_action(
+        request, pk, lambda: live.advance_agenda(pk, user=request.user, after=expected)
+    )
 
 
 @require_POST

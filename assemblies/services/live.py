@@ -117,11 +117,17 @@ def end_session(session_id: int, *, user: AnyUser) -> Session:
 
 
 @transaction.atomic
-def advance_agenda(session_id: int, *, user: AnyUser) -> Session:
-    """Make the next agenda item current (the first one if none is)."""
+def advance_agenda(session_id: int, *, user: AnyUser, after: int | None = None) -> Session:
+    """Make the next agenda item current (the first one if none is).
+
+    With ``after``, move only if that item is still the current one, so that a
+    repeated press (a double click, a retry after a lost connection) moves once.
+    """
     session = _lock_for_running(session_id, user)
     if session.status != Session.Status.LIVE:
         raise InvalidState()
+    if after is not None and session.current_item_id != after:
+        return session
     items = session.agenda_items.order_by("position")
     if session.current_item_id is not None:
         current = session.current_item

@@ -170,3 +170,18 @@ def test_an_organiser_of_another_body_cannot_run_it(session):
 def test_a_missing_session_looks_like_a_forbidden_one(organiser):
     with pytest.raises(NotAllowed):
         live.start_session(999999, user=organiser)
+
+
+def test_a_repeated_advance_moves_once(session, organiser):
+    live.start_session(session.pk, user=organiser)
+    first = session.agenda_items.get(position=1)
+
+    live.advance_agenda(session.pk, user=organiser, after=first.pk)
+    live.advance_agenda(session.pk, user=organiser, after=first.pk)  # the double click
+
+    session.refresh_from_db()
+    assert session.current_item.position == 2
+    assert [e["title"] for e in room_events(session) if e["type"] == "agenda.current"] == [
+        "Point 1",
+        "Point 2",
+    ]

@@ -226,3 +226,15 @@ def test_the_403_page_explains_who_may_act(client, session, participant):
     response = client.post(reverse("assemblies:session_start", args=[session.pk]))
 
     assert "compte d’organisateur" in response.content.decode()
+
+
+def test_a_double_posted_next_item_form_moves_once(client, session, organiser):
+    client.force_login(organiser)
+    client.post(reverse("assemblies:session_start", args=[session.pk]))
+    first = session.agenda_items.get(position=1)
+
+    for _ in range(2):
+        client.post(reverse("assemblies:agenda_advance", args=[session.pk]), {"after": first.pk})
+
+    session.refresh_from_db()
+    assert session.current_item.position == 2
