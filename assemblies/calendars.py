@@ -1,8 +1,9 @@
 """iCalendar (RFC 5545) feeds of an event's programme and a body's meetings.
 
-Each session is a VEVENT whose UID is stable (``session-<pk>@<host>``), so a
-calendar client that subscribes updates the same entry when the session moves or is
-cancelled. Times are written in Europe/Paris with its VTIMEZONE definition, which
+Each session is a VEVENT whose UID is stable (``session-<pk>@<site domain>``, the
+``PLENARY_SITE_DOMAIN`` setting, not the host the feed was fetched from), so a
+calendar client that subscribes updates the same entry when the session moves or
+is cancelled, whichever address it used. Times are written in Europe/Paris with its VTIMEZONE definition, which
 is what calendar clients need to show 20:30 as 20:30 all year round.
 """
 
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -87,7 +89,7 @@ def paris_vtimezone() -> icalendar.Timezone:
 def calendar_response(
     request: HttpRequest, *, name: str, sessions: Iterable[Session], filename: str
 ) -> HttpResponse:
-    host = request.get_host().split(":")[0]
+    host = settings.PLENARY_SITE_DOMAIN
     base_url = f"{request.scheme}://{request.get_host()}"
     cal = build_calendar(name=name, sessions=sessions, host=host, base_url=base_url)
     response = HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")

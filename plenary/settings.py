@@ -13,6 +13,7 @@ Environment variables:
 ``REDIS_URL``       Redis for the channel layer, room bus and shared counters (optional)
 ``SECRET_KEY``      signing key (default: generated into ``var/secret_key``)
 ``ALLOWED_HOSTS``   comma-separated host names (default ``127.0.0.1,localhost``)
+``PLENARY_SITE_DOMAIN`` the site's domain in calendar UIDs (default: first allowed host)
 ``PLENARY_DEBUG``   ``1`` to turn Django's debug mode on (default off)
 ``PLENARY_VAR_DIR`` where the embedded default keeps its files (default ``var/``)
 ``PLENARY_SECURE``  ``1`` behind a TLS-terminating proxy: trust X-Forwarded-Proto,

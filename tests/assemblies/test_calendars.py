@@ -109,3 +109,18 @@ def test_an_event_feed_lists_its_programme(client):
 
 def test_an_unknown_feed_is_a_404(client):
     assert client.get("/bodies/nope/calendar.ics").status_code == 404
+
+
+def test_uids_do_not_change_with_the_address_used(client, committee_meetings, settings):
+    body, *_ = committee_meetings
+    settings.ALLOWED_HOSTS = ["plenary.example.org", "testserver", "localhost"]
+    settings.PLENARY_SITE_DOMAIN = "plenary.example.org"
+
+    via_one = fetch(client, f"/bodies/{body.slug}/calendar.ics")
+    other = client.get(f"/bodies/{body.slug}/calendar.ics", HTTP_HOST="localhost")
+
+    uids = sorted(str(e["UID"]) for e in via_one.walk("VEVENT"))
+    assert uids == sorted(
+        str(e["UID"]) for e in icalendar.Calendar.from_ical(other.content).walk("VEVENT")
+    )
+    assert all(uid.endswith("@plenary.example.org") for uid in uids)
