@@ -3,8 +3,9 @@
 Each session is a VEVENT whose UID is stable (``session-<pk>@<site domain>``, the
 ``PLENARY_SITE_DOMAIN`` setting, not the host the feed was fetched from), so a
 calendar client that subscribes updates the same entry when the session moves or
-is cancelled, whichever address it used. Times are written in Europe/Paris with its VTIMEZONE definition, which
-is what calendar clients need to show 20:30 as 20:30 all year round.
+is cancelled, whichever address it used. Times are written in Europe/Paris with its
+VTIMEZONE definition, which is what calendar clients need to show 20:30 as 20:30
+all year round.
 """
 
 from __future__ import annotations
