@@ -66,5 +66,11 @@ def new_page(browser: Any, live_server_url: str) -> Iterator[Any]:
 
 
 @pytest.fixture
-def docs_dir() -> Path:
-    return DOCS
+def screenshots_dir() -> Path:
+    """docs/ with PLENARY_UPDATE_SCREENSHOTS=1 (to refresh the README's pictures),
+    else var/screenshots/, so a test run leaves the work tree clean."""
+    if os.environ.get("PLENARY_UPDATE_SCREENSHOTS") == "1":
+        return DOCS
+    path = DOCS.parent / "var" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

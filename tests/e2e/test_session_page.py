@@ -92,8 +92,7 @@ def test_an_organiser_runs_the_session_and_a_participant_sees_it_live(new_page, 
     assert resident.evaluate("window.__sameDocument") is True
     expect(console.get_by_role("button", name="Ouvrir la séance")).to_be_disabled()
 
-    docs_dir.mkdir(exist_ok=True)
-    console.screenshot(path=str(docs_dir / "screenshot-session.png"), full_page=True)
+    console.screenshot(path=str(screenshots_dir / "screenshot-session.png"), full_page=True)
 
     console.get_by_role("button", name="Clore la séance").click()
     expect(resident.locator("[data-status-badge]")).to_have_text("Terminée")
