@@ -57,7 +57,9 @@ def test_a_visitor_reads_the_programme(new_page, plenary):
     expect(page.locator("#console-heading")).to_have_count(0)
 
 
-def test_an_organiser_runs_the_session_and_a_participant_sees_it_live(new_page, plenary, docs_dir):
+def test_an_organiser_runs_the_session_and_a_participant_sees_it_live(
+    new_page, plenary, screenshots_dir
+):
     participant = factories.make_user("habitante", password=PASSWORD, display_name="Awa")
     organiser = factories.make_organiser(plenary, username="organisatrice", password=PASSWORD)
     url = plenary.get_absolute_url()
