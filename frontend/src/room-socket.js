@@ -30,11 +30,13 @@ export class RoomSocket {
     const ws = new WebSocket(`${scheme}//${window.location.host}${this.path}${since}`);
     this.ws = ws;
     this.onStatus(this.attempt === 0 ? "connecting" : "reconnecting");
-    ws.addEventListener("open", () => {
+    ws.addEventListener("open", () => this.onStatus("open"));
+    ws.addEventListener("message", (event) => {
+      // Only a frame proves the server is serving us: a server that accepts and
+      // then fails must not be retried every half second.
       this.attempt = 0;
-      this.onStatus("open");
+      this.receive(event.data);
     });
-    ws.addEventListener("message", (event) => this.receive(event.data));
     ws.addEventListener("close", (event) => this.closed(ws, event));
   }
 
