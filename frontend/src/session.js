@@ -3,7 +3,9 @@
 // The page is rendered complete by the server; this module only updates what
 // changes live (status, current agenda item) and sends the organiser console's
 // actions over the socket. Without JavaScript the console's forms still work.
+// The chat's frames go to chat.js, which shares this page's one socket.
 
+import { createChat } from "./chat.js";
 import { RoomSocket } from "./room-socket.js";
 
 const root = document.querySelector("[data-session-page]");
@@ -16,12 +18,28 @@ const feedback = root.querySelector("[data-console-feedback]");
 let state = { status: root.dataset.status, currentItem: null, titles: new Map() };
 let synced = false;
 
+let announcements = [];
+
 function announce(text) {
-  // Clear first so that the same sentence twice is read twice.
+  // Sentences that arrive together ("the session has started", "now: item 1") are
+  // read together: a second one set in the same tick would replace the first.
+  // Clearing first makes the same sentence twice be read twice.
+  announcements.push(text);
+  if (announcements.length > 1) return;
   announcer.textContent = "";
   window.setTimeout(() => {
-    announcer.textContent = text;
-  }, 50);
+    announcer.textContent = announcements.join(" ");
+    announcements = [];
+  }, 100);
+}
+
+function keepFocusUsable() {
+  // A console button that was just pressed may now be disabled: move focus to the
+  // next action that can be taken rather than let it fall back to the page.
+  const focused = document.activeElement;
+  if (!(focused instanceof HTMLButtonElement) || !focused.disabled) return;
+  const next = root.querySelector("[data-console-action] button:not(:disabled)");
+  (next ?? root.querySelector("#console-heading"))?.focus();
 }
 
 function format(template, values) {
@@ -40,8 +58,9 @@ function showStatus(status) {
     message.hidden = message.dataset.stageMessage !== status;
   }
   for (const button of root.querySelectorAll("[data-requires-status]")) {
-    button.disabled = button.dataset.requiresStatus !== status;
+    button.disabled = button.dataset.requiresStatus !== status || button.dataset.pending === "1";
   }
+  keepFocusUsable();
   if (synced && previous !== status && strings.announce[status]) {
     announce(strings.announce[status]);
   }
@@ -55,6 +74,9 @@ function showCurrentItem(itemId, title) {
     li.classList.toggle("agenda__item--current", current);
     if (current) li.setAttribute("aria-current", "step");
     else li.removeAttribute("aria-current");
+  }
+  for (const input of root.querySelectorAll("input[name='after']")) {
+    input.value = itemId ?? "";
   }
   const line = root.querySelector("[data-current-item-line]");
   const label = title ?? state.titles.get(itemId) ?? "";
@@ -75,27 +97,28 @@ function apply(frame) {
       break;
     case "session.status":
       showStatus(frame.status);
+      chat.sessionStatus(frame.status);
       break;
     case "agenda.current":
       showCurrentItem(frame.item, frame.title);
       break;
     default:
+      if (frame.type.startsWith("chat.")) chat.apply(frame);
       break;
   }
 }
 
 function showConnection(status) {
   root.dataset.socket = status;
-  if (status === "open") {
-    connection.hidden = true;
-    connection.textContent = "";
-    return;
-  }
-  connection.hidden = false;
-  connection.textContent = strings[status] ?? strings.reconnecting;
+  chat.connection(status);
+  // The status line stays in the accessibility tree (only visually hidden while
+  // connected), so that screen readers announce its text when it changes.
+  connection.classList.toggle("visually-hidden", status === "open");
+  connection.textContent = status === "open" ? "" : (strings[status] ?? strings.reconnecting);
 }
 
 const socket = new RoomSocket(config.socket, { onFrame: apply, onStatus: showConnection });
+const chat = createChat(root.querySelector("[data-chat]"), socket, { announce });
 
 for (const form of root.querySelectorAll("[data-console-action]")) {
   form.addEventListener("submit", async (event) => {
@@ -103,7 +126,12 @@ for (const form of root.querySelectorAll("[data-console-action]")) {
     event.preventDefault();
     const frame = { type: form.dataset.consoleAction };
     if (form.dataset.item) frame.item = Number(form.dataset.item);
+    if (frame.type === "agenda.advance" && state.currentItem !== null) {
+      frame.after = state.currentItem; // a second press moves nothing
+    }
     const button = form.querySelector("button");
+    button.dataset.pending = "1";
+    button.disabled = true;
     button.setAttribute("aria-busy", "true");
     feedback.textContent = "";
     try {
@@ -111,7 +139,10 @@ for (const form of root.querySelectorAll("[data-console-action]")) {
     } catch (error) {
       feedback.textContent = error.message || strings.reconnecting;
     } finally {
+      delete button.dataset.pending;
       button.removeAttribute("aria-busy");
+      button.disabled = button.dataset.requiresStatus !== state.status;
+      keepFocusUsable();
     }
   });
 }

@@ -117,7 +117,8 @@ def test_the_page_catches_up_after_the_server_restarts(new_page, plenary, start_
 
     expect(resident.locator("[data-status-badge]")).to_have_text("En direct", timeout=20_000)
     expect(resident.locator("[data-agenda] li").nth(1)).to_have_attribute("aria-current", "step")
-    expect(resident.locator("[data-connection]")).to_be_hidden()
+    expect(resident.locator("[data-connection]")).to_have_text("")
+    expect(resident.locator("[data-connection]")).to_have_class(re.compile("visually-hidden"))
     assert resident.evaluate("window.__sameDocument") is True
 
 
