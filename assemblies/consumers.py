@@ -50,7 +50,9 @@ class SessionConsumer(RoomConsumer):
         try:
             frame = session_socket.decoder().decode(text)
         except msgspec.ValidationError as exc:
-            self.reply(Error(code="bad_frame", message=str(exc)))
+            # The detail (a field name, an expected type) is for the client's developer.
+            message = _("This frame is not valid: %(detail)s") % {"detail": exc}
+            self.reply(Error(code="bad_frame", message=message))
             return
         except msgspec.DecodeError:
             self.reply(Error(code="bad_frame", message=_("The frame is not valid JSON.")))

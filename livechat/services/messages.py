@@ -75,6 +75,8 @@ def post_message(
         raise InvalidMessage(gettext("The message has no valid client id."))
     existing = Message.objects.filter(author_id=user.pk, client_id=client_id).first()
     if existing is not None:
+        if existing.session_id != session_id:
+            raise InvalidMessage(gettext("This client id was already used for another message."))
         return existing
     session = Session.objects.filter(pk=session_id).first()
     if session is None or not access.access_read_chat(user, session):

@@ -172,3 +172,11 @@ def test_nobody_deletes_someone_elses_message(session, participant):
         messages.delete_message(message.pk, user=factories.make_user())
     message.refresh_from_db()
     assert message.status == Message.Status.VISIBLE
+
+
+def test_a_client_id_from_another_session_is_refused(session, participant):
+    post(factories.make_session(), participant, client_id="reused")
+
+    with pytest.raises(InvalidMessage):
+        post(session, participant, client_id="reused")
+    assert not Message.objects.filter(session=session).exists()
