@@ -29,13 +29,25 @@ logger = logging.getLogger(__name__)
 
 class SessionConsumer(RoomConsumer):
     session_id: int
+    session: Session
 
     def find_room(self) -> str | None:
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         session = Session.objects.filter(pk=self.session_id).first()
         if session is None or not access.access_view_session(self.scope["user"], session):
             return None
+        self.session = session
         return session_room(session.pk)
+
+    def extra_rooms(self) -> Sequence[str]:
+        user = self.scope["user"]
+        if not user.is_authenticated:
+            return ()
+        rooms: list[str] = []
+        for area in session_socket.areas():
+            if area.rooms is not None:
+                rooms += area.rooms(self.session, user)
+        return rooms
 
     def snapshot(self, seq: int) -> Sequence[Any]:
         session = Session.objects.select_related("current_item").get(pk=self.session_id)

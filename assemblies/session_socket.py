@@ -35,6 +35,7 @@ class SocketRequest:
 
 Handler = Callable[[Any, SocketRequest], Sequence[Any]]
 Snapshot = Callable[[Session, AnyUser], Sequence[Any]]
+Rooms = Callable[[Session, AnyUser], Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class SocketArea:
     frames: tuple[type[msgspec.Struct], ...]
     handle: Handler
     snapshot: Snapshot | None = None
+    #: Extra rooms of ephemeral frames a socket follows (say, moderators only).
+    rooms: Rooms | None = None
 
 
 _areas: dict[str, SocketArea] = {}

@@ -6,13 +6,16 @@ import typing
 from collections.abc import Sequence
 from typing import Any
 
+from django.db.models import Q
+
 from assemblies import session_socket
 from assemblies.access import AnyUser
 from assemblies.models import Session
 from livechat import access, protocol
 from livechat.exceptions import NotAllowed
-from livechat.models import ChatSettings
-from livechat.services import history, messages, moderation
+from livechat.models import ChatSettings, Question, QuestionVote
+from livechat.services import history, messages, moderation, questions
+from plenary.realtime.rooms import session_moderators_room
 
 
 def chat_history(
@@ -26,6 +29,35 @@ def chat_history(
         slow_mode_seconds=settings.slow_mode_seconds if settings else 0,
         can_post=user.is_authenticated and access.chat_is_open(session),
         can_moderate=access.access_moderate_chat(user, session),
+    )
+
+
+def question_list(session: Session, user: AnyUser) -> protocol.QuestionList:
+    can_moderate = access.access_moderate_chat(user, session)
+    shown = [Question.Status.OPEN, Question.Status.ON_SCREEN, Question.Status.ANSWERED]
+    found = Question.objects.filter(session=session).select_related("author")
+    if can_moderate:
+        found = found.filter(status__in=[*shown, Question.Status.PENDING])
+    elif user.is_authenticated:  # authors see their own pending questions
+        found = found.filter(
+            Q(status__in=shown) | Q(status=Question.Status.PENDING, author_id=user.pk)
+        )
+    else:
+        found = found.filter(status__in=shown)
+    voted: list[int] = []
+    if user.is_authenticated:
+        voted = list(
+            QuestionVote.objects.filter(question__session=session, user_id=user.pk).values_list(
+                "question_id", flat=True
+            )
+        )
+    settings = ChatSettings.objects.filter(session=session).first()
+    return protocol.QuestionList(
+        questions=history.describe_questions(found.order_by("pk"), session),
+        voted=voted,
+        can_ask=user.is_authenticated and access.chat_is_open(session),
+        can_moderate=can_moderate,
+        premoderated=bool(settings and settings.questions_premoderated),
     )
 
 
@@ -48,6 +80,18 @@ def handle(frame: Any, request: session_socket.SocketRequest) -> Sequence[Any]:
             moderation.unhide_message(frame.id, user=user)
         case protocol.ChatSlowMode():
             moderation.set_slow_mode(request.session_id, frame.seconds, user=user)
+        case protocol.QuestionAsk():
+            question = questions.ask_question(
+                request.session_id, user=user, text=frame.text, client_id=frame.client_id
+            )
+            if question.status == Question.Status.PENDING:
+                # Only the moderators' room hears of it: tell the author here.
+                state = history.describe_questions([question], question.session)[0]
+                return [protocol.QuestionUpdated(question=state)]
+        case protocol.QuestionVote():
+            questions.vote_question(frame.id, user=user, vote=frame.vote)
+        case protocol.QuestionSet():
+            questions.set_question_status(frame.id, frame.status, user=user)
         case protocol.ChatOlder():
             session = Session.objects.filter(pk=request.session_id).first()
             if session is None or not access.access_read_chat(user, session):
@@ -58,14 +102,25 @@ def handle(frame: Any, request: session_socket.SocketRequest) -> Sequence[Any]:
     return ()
 
 
+def snapshot(session: Session, user: AnyUser) -> Sequence[Any]:
+    if not access.access_read_chat(user, session):
+        return []
+    return [chat_history(session, user), question_list(session, user)]
+
+
+def moderator_rooms(session: Session, user: AnyUser) -> Sequence[str]:
+    if access.access_moderate_chat(user, session):
+        return [session_moderators_room(session.pk)]
+    return []
+
+
 def register() -> None:
     session_socket.register(
         session_socket.SocketArea(
             name="chat",
-            frames=typing.get_args(protocol.Inbound),
+            frames=(*typing.get_args(protocol.Inbound), *typing.get_args(protocol.QuestionInbound)),
             handle=handle,
-            snapshot=lambda session, user: (
-                [chat_history(session, user)] if access.access_read_chat(user, session) else []
-            ),
+            snapshot=snapshot,
+            rooms=moderator_rooms,
         )
     )

@@ -39,3 +39,8 @@ class RateLimited(ChatError):
 class UnknownMessage(ChatError):
     code = "unknown_message"
     default_message = _("This message does not exist.")
+
+
+class UnknownQuestion(ChatError):
+    code = "unknown_question"
+    default_message = _("This question does not exist.")

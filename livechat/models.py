@@ -29,6 +29,9 @@ class ChatSettings(models.Model):
     slow_mode_seconds = models.PositiveIntegerField(
         _("slow mode (seconds between messages)"), default=0
     )
+    questions_premoderated = models.BooleanField(
+        _("questions wait for a moderator's approval"), default=False
+    )
 
     class Meta:
         verbose_name = _("chat settings")
@@ -73,3 +76,57 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author}: {self.text[:40]}"
+
+
+class Question(models.Model):
+    """An audience question, tied to the agenda item current when it was asked.
+
+    ``votes`` is a count kept with the votes in one transaction, so sorting by votes
+    needs no aggregate.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for approval")
+        OPEN = "open", _("open")
+        ON_SCREEN = "on_screen", _("on screen")
+        ANSWERED = "answered", _("answered")
+        ARCHIVED = "archived", _("archived")
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="questions")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    client_id = models.CharField(max_length=64)
+    text = models.TextField(_("question"))
+    created_at = models.DateTimeField(default=timezone.now)
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    votes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["session", "pk"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_id"], name="question_client_id_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class QuestionVote(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "user"], name="one_vote_per_question")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.question}"

@@ -117,3 +117,63 @@ class ChatHistory(Frame, tag="chat.history", kw_only=True):
 
 
 Outbound = ChatMessage | ChatRemoved | ChatSettingsFrame | ChatHistory
+
+
+class QuestionAsk(Frame, tag="question.ask", kw_only=True):
+    """Ask a question (up to 300 characters); ``client_id`` as for ``chat.post``."""
+
+    text: str
+    client_id: str
+    ref: str | None = None
+
+
+class QuestionVote(Frame, tag="question.vote", kw_only=True):
+    """Vote for a question (``vote`` true) or take one's vote back (false)."""
+
+    id: Id
+    vote: bool = True
+    ref: str | None = None
+
+
+class QuestionSet(Frame, tag="question.set", kw_only=True):
+    """Moderators: move a question to ``open`` (approve or reopen), ``on_screen``,
+    ``answered`` or ``archived``."""
+
+    id: Id
+    status: str
+    ref: str | None = None
+
+
+QuestionInbound = QuestionAsk | QuestionVote | QuestionSet
+
+
+class QuestionState(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    id: int
+    author: Author
+    text: str
+    created_at: datetime
+    agenda_item: int | None
+    status: str
+    votes: int
+
+
+class QuestionUpdated(Frame, tag="question.updated", kw_only=True):
+    """A question was asked or changed: insert or replace it by ``id`` (``archived``
+    ones leave the list). Pending questions reach moderators only, with ``seq`` 0."""
+
+    seq: int = 0
+    question: QuestionState
+
+
+class QuestionList(Frame, tag="question.list", kw_only=True):
+    """The snapshot's questions (pending ones only for moderators), the ids this
+    viewer voted for, and what the viewer may do."""
+
+    questions: list[QuestionState]
+    voted: list[int]
+    can_ask: bool
+    can_moderate: bool
+    premoderated: bool
+
+
+QuestionOutbound = QuestionUpdated | QuestionList

@@ -23,6 +23,8 @@ FRAMES = [
     *typing.get_args(assemblies_protocol.Outbound),
     *typing.get_args(chat_protocol.Inbound),
     *typing.get_args(chat_protocol.Outbound),
+    *typing.get_args(chat_protocol.QuestionInbound),
+    *typing.get_args(chat_protocol.QuestionOutbound),
     realtime_protocol.Ping,
     realtime_protocol.Ack,
     realtime_protocol.Error,

@@ -6,10 +6,11 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 
+from accounts.models import User
 from assemblies.models import Role, Session
 from livechat import access
-from livechat.models import Message
-from livechat.protocol import Author, MessageState, Quote
+from livechat.models import Message, Question
+from livechat.protocol import Author, MessageState, QuestionState, Quote
 from livechat.text import tokenize
 
 PAGE = 100
@@ -22,11 +23,7 @@ def describe(messages: Iterable[Message], session: Session) -> list[MessageState
     return [
         MessageState(
             id=m.pk,
-            author=Author(
-                id=m.author_id,
-                name=m.author.public_name if m.author else "",
-                badge=badges.get(m.author_id, "") if m.author_id else "",
-            ),
+            author=_author(m.author, badges),
             text=m.text,
             tokens=tokenize(m.text),
             created_at=m.created_at,
@@ -35,6 +32,30 @@ def describe(messages: Iterable[Message], session: Session) -> list[MessageState
         )
         for m in messages
     ]
+
+
+def describe_questions(questions: Iterable[Question], session: Session) -> list[QuestionState]:
+    """Turn questions (with ``author`` selected) into wire states."""
+    questions = list(questions)
+    badges = _badges(session, {q.author_id for q in questions if q.author_id is not None})
+    return [
+        QuestionState(
+            id=q.pk,
+            author=_author(q.author, badges),
+            text=q.text,
+            created_at=q.created_at,
+            agenda_item=q.agenda_item_id,
+            status=q.status,
+            votes=q.votes,
+        )
+        for q in questions
+    ]
+
+
+def _author(user: User | None, badges: dict[int, str]) -> Author:
+    if user is None:  # the account was erased
+        return Author(id=None, name="", badge="")
+    return Author(id=user.pk, name=user.public_name, badge=badges.get(user.pk, ""))
 
 
 def _quote(message: Message) -> Quote | None:

@@ -50,6 +50,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     outbox: Outbox | None = None
     writer: asyncio.Task[None] | None = None
     closing: asyncio.Task[None] | None = None
+    joined: list[str] = []
     last_sent = 0
 
     # -- to implement ---------------------------------------------------------------
@@ -57,6 +58,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def find_room(self) -> str | None:
         """Return the room this socket may follow, or None (missing or forbidden)."""
         raise NotImplementedError
+
+    def extra_rooms(self) -> Sequence[str]:
+        """Rooms of ephemeral frames this socket also follows (e.g. moderators only).
+
+        Called in the database thread after ``find_room``; their frames carry no
+        ``seq`` and are not replayed, so a snapshot must cover their state.
+        """
+        return ()
 
     def snapshot(self, seq: int) -> Sequence[Any]:
         """Return the frames that describe the room as of ``seq`` (sync, in a thread)."""
@@ -75,12 +84,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if opening is None:
             await self.close(code=protocol.CloseCode.NOT_FOUND)
             return
-        room, frames, seq = opening
+        room, frames, seq, extra = opening
         self.room = room
         self.outbox = Outbox(settings.PLENARY_SOCKET_QUEUE, self._too_slow)
         hub = get_hub()
         await hub.join(room, self.outbox)
+        self.joined = [room]
         try:
+            for other in extra:
+                await hub.join(other, self.outbox)
+                self.joined.append(other)
             # Events the hub fanned out between our read of the log and our joining
             # went to the others only: read them back. Later ones are in our outbox.
             delivered = hub.last_seq(room)
@@ -92,8 +105,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=frame)
         except BaseException:
             # The client left during the opening (or the server failed): Channels
-            # will not call disconnect(), so leave the room here.
-            await hub.leave(room, self.outbox)
+            # will not call disconnect(), so leave the rooms here.
+            await self._leave_all()
             self.room = None
             raise
         self.last_sent = seq
@@ -119,7 +132,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except (KeyError, ValueError):
             return None
 
-    def _prepare(self, since: int | None) -> tuple[str, list[str], int] | None:
+    def _prepare(self, since: int | None) -> tuple[str, list[str], int, Sequence[str]] | None:
         """Find the room and the frames to send first, in one trip to the database.
 
         The frames are the events missed since ``since`` if they can be replayed,
@@ -128,10 +141,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         room = self.find_room()
         if room is None:
             return None
+        extra = self.extra_rooms()
         seq = current_seq(room)
         if since is not None and 0 <= since <= seq and seq - since <= settings.PLENARY_RESUME_LIMIT:
-            return room, [frame for _, frame in events_between(room, since, seq)], seq
-        return room, self._snapshot_frames(room, seq), seq
+            return room, [frame for _, frame in events_between(room, since, seq)], seq, extra
+        return room, self._snapshot_frames(room, seq), seq, extra
 
     def _snapshot_frames(self, room: str, seq: int) -> list[str]:
         if not self.snapshot_is_shared():
@@ -181,8 +195,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.writer is not None:
             self.writer.cancel()
-        if self.room is not None and self.outbox is not None:
-            await get_hub().leave(self.room, self.outbox)
+        if self.room is not None:
+            await self._leave_all()
+
+    async def _leave_all(self) -> None:
+        if self.outbox is None:
+            return
+        hub = get_hub()
+        for room in self.joined:
+            await hub.leave(room, self.outbox)
+        self.joined = []
 
     # -- inbound ----------------------------------------------------------------------
 

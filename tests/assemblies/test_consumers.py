@@ -40,10 +40,11 @@ async def open_socket(
 
 
 async def snapshot(communicator: WebsocketCommunicator) -> dict[str, Any]:
-    """Read the opening snapshot (programme state, then chat history); return the state."""
+    """Read the opening snapshot (programme, chat, questions); return the programme state."""
     state = await next_frame(communicator)
     assert state["type"] == "session.state"
     assert (await next_frame(communicator))["type"] == "chat.history"
+    assert (await next_frame(communicator))["type"] == "question.list"
     return state
 
 
@@ -300,7 +301,7 @@ class StalledNetwork:
         async def stalled_send(message: dict[str, Any]) -> None:
             if message["type"] == "websocket.send":
                 self.sent += 1
-                if self.sent > 2:
+                if self.sent > 3:
                     await asyncio.Event().wait()  # a client that stopped reading
             await send(message)
 
@@ -316,8 +317,12 @@ async def test_a_socket_that_falls_behind_is_closed_with_the_resume_code(
     assert (await stalled.connect())[0]
     healthy = await open_socket(session.pk)
     await snapshot(healthy)
-    opening = [json.loads((await stalled.receive_output(timeout=3))["text"]) for _ in range(2)]
-    assert [frame["type"] for frame in opening] == ["session.state", "chat.history"]
+    opening = [json.loads((await stalled.receive_output(timeout=3))["text"]) for _ in range(3)]
+    assert [frame["type"] for frame in opening] == [
+        "session.state",
+        "chat.history",
+        "question.list",
+    ]
 
     await database_sync_to_async(live.start_session)(session.pk, user=organiser)
     for _ in range(2):

@@ -13,18 +13,21 @@ from tests.conftest import login_cookie
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("room_hub")]
 
 
-async def opening(socket) -> tuple[dict, dict]:
-    state = await next_frame(socket)
-    chat = await next_frame(socket)
-    assert (state["type"], chat["type"]) == ("session.state", "chat.history")
-    return state, chat
+async def opening(socket) -> tuple[dict, dict, dict]:
+    state, chat, questions = [await next_frame(socket) for _ in range(3)]
+    assert (state["type"], chat["type"], questions["type"]) == (
+        "session.state",
+        "chat.history",
+        "question.list",
+    )
+    return state, chat, questions
 
 
 async def test_a_post_reaches_everyone_and_is_acknowledged(session, participant):
     reader = await open_socket(session.pk)
     await opening(reader)
     writer = await open_socket(session.pk, cookie=await login_cookie(participant))
-    _, chat = await opening(writer)
+    _, chat, _ = await opening(writer)
     assert chat["can_post"] is True
 
     await writer.send_json_to(
@@ -43,7 +46,7 @@ async def test_a_post_reaches_everyone_and_is_acknowledged(session, participant)
 
 async def test_an_anonymous_post_is_refused_with_a_clear_error(session):
     socket = await open_socket(session.pk)
-    _, chat = await opening(socket)
+    _, chat, _ = await opening(socket)
     assert chat["can_post"] is False
 
     await socket.send_json_to({"type": "chat.post", "text": "x", "client_id": "a", "ref": "p"})
@@ -64,7 +67,7 @@ async def test_joining_shows_the_last_hundred_and_older_ones_load_on_request(ses
     await database_sync_to_async(fill)()
     socket = await open_socket(session.pk)
 
-    _, chat = await opening(socket)
+    _, chat, _ = await opening(socket)
     assert len(chat["messages"]) == history.PAGE
     assert chat["messages"][0]["text"] == "n°20"
     assert chat["messages"][-1]["text"] == f"n°{history.PAGE + 19}"
