@@ -20,34 +20,19 @@ from assemblies.access import AnyUser
 from assemblies.models import Session
 from livechat import access
 from livechat.exceptions import (
-    ChatClosed,
-    InvalidMessage,
-    LoginRequired,
-    NotAllowed,
     RateLimited,
     UnknownMessage,
 )
 from livechat.models import ChatSettings, Message
 from livechat.protocol import ChatMessage, ChatRemoved
 from livechat.services.history import message_state
-from livechat.text import MAX_LENGTH, clean
+from livechat.services.posting import checked_text, open_session, previous_post
+from livechat.text import MAX_LENGTH
 from plenary.realtime.events import record_event
 from plenary.realtime.rooms import session_room
 
 FLOOD_MESSAGES = 5
 FLOOD_SECONDS = 10
-MAX_CLIENT_ID = 64
-
-
-def _check_text(text: str) -> str:
-    text = clean(text)
-    if not text:
-        raise InvalidMessage(gettext("The message is empty."))
-    if len(text) > MAX_LENGTH:
-        raise InvalidMessage(
-            gettext("A message has at most %(limit)d characters.") % {"limit": MAX_LENGTH}
-        )
-    return text
 
 
 def _check_pace(session: Session, user: AnyUser, slow_mode_seconds: int) -> None:
@@ -69,21 +54,11 @@ def post_message(
     session_id: int, *, user: AnyUser, text: str, client_id: str, reply_to: int | None = None
 ) -> Message:
     """Store a participant's message and send it to the room."""
-    if not user.is_authenticated:
-        raise LoginRequired()
-    if not client_id or len(client_id) > MAX_CLIENT_ID:
-        raise InvalidMessage(gettext("The message has no valid client id."))
-    existing = Message.objects.filter(author_id=user.pk, client_id=client_id).first()
+    existing = previous_post(Message, user=user, client_id=client_id, session_id=session_id)
     if existing is not None:
-        if existing.session_id != session_id:
-            raise InvalidMessage(gettext("This client id was already used for another message."))
         return existing
-    session = Session.objects.filter(pk=session_id).first()
-    if session is None or not access.access_read_chat(user, session):
-        raise NotAllowed()
-    if not access.chat_is_open(session):
-        raise ChatClosed()
-    text = _check_text(text)
+    session = open_session(session_id, user=user)
+    text = checked_text(text, limit=MAX_LENGTH)
     settings = ChatSettings.objects.filter(session=session).first()
     _check_pace(session, user, settings.slow_mode_seconds if settings else 0)
     quoted = None

@@ -15,21 +15,17 @@ from django.db.models import F
 from django.utils.translation import gettext
 
 from assemblies.access import AnyUser
-from assemblies.models import Session
 from assemblies.services.audit import log_action
 from livechat import access
 from livechat.exceptions import (
-    ChatClosed,
     InvalidMessage,
     LoginRequired,
-    NotAllowed,
     UnknownQuestion,
 )
 from livechat.models import ChatSettings, Question, QuestionVote
 from livechat.protocol import QuestionUpdated
 from livechat.services.history import describe_questions
-from livechat.services.messages import MAX_CLIENT_ID
-from livechat.text import clean
+from livechat.services.posting import checked_text, open_session, previous_post
 from plenary.realtime.events import publish_ephemeral, record_event
 from plenary.realtime.rooms import session_moderators_room, session_room
 
@@ -58,27 +54,11 @@ def _announce(question: Question) -> None:
 
 @transaction.atomic
 def ask_question(session_id: int, *, user: AnyUser, text: str, client_id: str) -> Question:
-    if not user.is_authenticated:
-        raise LoginRequired()
-    if not client_id or len(client_id) > MAX_CLIENT_ID:
-        raise InvalidMessage(gettext("The question has no valid client id."))
-    existing = Question.objects.filter(author_id=user.pk, client_id=client_id).first()
+    existing = previous_post(Question, user=user, client_id=client_id, session_id=session_id)
     if existing is not None:
-        if existing.session_id != session_id:
-            raise InvalidMessage(gettext("This client id was already used for another question."))
         return existing
-    session = Session.objects.filter(pk=session_id).first()
-    if session is None or not access.access_read_chat(user, session):
-        raise NotAllowed()
-    if not access.chat_is_open(session):
-        raise ChatClosed()
-    text = clean(text)
-    if not text:
-        raise InvalidMessage(gettext("The question is empty."))
-    if len(text) > MAX_QUESTION:
-        raise InvalidMessage(
-            gettext("A question has at most %(limit)d characters.") % {"limit": MAX_QUESTION}
-        )
+    session = open_session(session_id, user=user)
+    text = checked_text(text, limit=MAX_QUESTION)
     settings = ChatSettings.objects.filter(session=session).first()
     premoderated = settings is not None and settings.questions_premoderated
     try:
