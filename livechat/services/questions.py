@@ -42,10 +42,13 @@ MOVES: dict[str, set[str]] = {
 }  # fmt: skip
 
 
-def _announce(question: Question) -> None:
-    """Tell the room, or only the moderators while the question is pending."""
+def _announce(question: Question, *, was_public: bool = True) -> None:
+    """Tell the room, or only the moderators while the room has never seen it
+    (pending, or archived straight from pending: a rejected question's text is
+    never sent to the room)."""
     frame = QuestionUpdated(question=describe_questions([question], question.session)[0])
-    if question.status == Question.Status.PENDING:
+    unseen = question.status == Question.Status.ARCHIVED and not was_public
+    if question.status == Question.Status.PENDING or unseen:
         room = session_moderators_room(question.session_id)
         transaction.on_commit(lambda: publish_ephemeral(room, frame), robust=True)
     else:
@@ -132,10 +135,11 @@ def set_question_status(question_id: int, status: str, *, user: AnyUser) -> Ques
             previous.save(update_fields=["status"])
             previous.session = question.session
             _announce(previous)
+    was_public = question.status != Question.Status.PENDING
     question.status = status
     question.save(update_fields=["status"])
     log_action(
         actor=user, action=f"question.{status}", session=question.session, question=question.pk
     )
-    _announce(question)
+    _announce(question, was_public=was_public)
     return question

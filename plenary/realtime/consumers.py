@@ -143,7 +143,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return None
         extra = self.extra_rooms()
         seq = current_seq(room)
-        if since is not None and 0 <= since <= seq and seq - since <= settings.PLENARY_RESUME_LIMIT:
+        # Extra rooms' frames are not kept, so a socket that follows some (a
+        # moderator's) always gets a snapshot: a replay would miss them.
+        if (
+            since is not None
+            and not extra
+            and 0 <= since <= seq <= since + settings.PLENARY_RESUME_LIMIT
+        ):
             return room, [frame for _, frame in events_between(room, since, seq)], seq, extra
         return room, self._snapshot_frames(room, seq), seq, extra
 

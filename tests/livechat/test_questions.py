@@ -183,3 +183,30 @@ class TestSocket:
         assert listing["questions"][0]["votes"] == 1
         await socket.disconnect()
         await again.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_rejected_question_never_reaches_the_room(session, participant, moderator):
+    ChatSettings.objects.create(session=session, questions_premoderated=True)
+    question = ask(session, participant, text="Texte à ne pas montrer")
+
+    questions.set_question_status(question.pk, "archived", user=moderator)
+
+    assert question_events(session) == []
+    assert not RoomEvent.objects.filter(frame__contains="Texte à ne pas montrer").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("room_hub")
+async def test_a_moderator_resuming_gets_a_snapshot_with_pending_questions(
+    session, participant, moderator
+):
+    await ChatSettings.objects.acreate(session=session, questions_premoderated=True)
+    await database_sync_to_async(ask)(session, participant, text="En attente")
+
+    socket = await open_socket(session.pk, cookie=await login_cookie(moderator), since=0)
+
+    frames = [await next_frame(socket) for _ in range(3)]
+    assert frames[0]["type"] == "session.state"
+    assert [q["text"] for q in frames[2]["questions"]] == ["En attente"]
+    await socket.disconnect()
