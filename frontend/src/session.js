@@ -3,9 +3,11 @@
 // The page is rendered complete by the server; this module only updates what
 // changes live (status, current agenda item) and sends the organiser console's
 // actions over the socket. Without JavaScript the console's forms still work.
-// The chat's frames go to chat.js, which shares this page's one socket.
+// The chat's frames go to chat.js and the questions' to questions.js, which share
+// this page's one socket.
 
 import { createChat } from "./chat.js";
+import { createQuestions } from "./questions.js";
 import { RoomSocket } from "./room-socket.js";
 
 const root = document.querySelector("[data-session-page]");
@@ -98,12 +100,14 @@ function apply(frame) {
     case "session.status":
       showStatus(frame.status);
       chat.sessionStatus(frame.status);
+      questions.sessionStatus(frame.status);
       break;
     case "agenda.current":
       showCurrentItem(frame.item, frame.title);
       break;
     default:
       if (frame.type.startsWith("chat.")) chat.apply(frame);
+      else if (frame.type.startsWith("question.")) questions.apply(frame);
       break;
   }
 }
@@ -111,6 +115,7 @@ function apply(frame) {
 function showConnection(status) {
   root.dataset.socket = status;
   chat.connection(status);
+  questions.connection(status);
   // The status line stays in the accessibility tree (only visually hidden while
   // connected), so that screen readers announce its text when it changes.
   connection.classList.toggle("visually-hidden", status === "open");
@@ -119,6 +124,7 @@ function showConnection(status) {
 
 const socket = new RoomSocket(config.socket, { onFrame: apply, onStatus: showConnection });
 const chat = createChat(root.querySelector("[data-chat]"), socket, { announce });
+const questions = createQuestions(root.querySelector("[data-questions]"), socket, { announce });
 
 for (const form of root.querySelectorAll("[data-console-action]")) {
   form.addEventListener("submit", async (event) => {

@@ -1,0 +1,477 @@
+// Audience questions: shows the question frames of the session socket and sends
+// the participants' and the moderators' actions over it.
+//
+// Invariants:
+// - Question text reaches the page through textContent only: nothing a participant
+//   wrote ever goes through innerHTML.
+// - Each question is shown once, in the group of its status (on screen, pending,
+//   open, answered): `question.updated` replaces it by id, an archived one leaves.
+//   Pending questions are kept for moderators and for their author only.
+// - A `question.list` is a snapshot: it replaces what is shown, keeping the
+//   elements of questions that stay (and so the focus inside them).
+// - The lists are not live regions themselves: sorting by votes moves items, and a
+//   live list would read every moved question out again. New questions and the
+//   question put on screen are announced through the page's polite announcer.
+// - Focus only moves when the user acts, or when the element holding it leaves
+//   (or is rebuilt in another group: focus follows the question).
+//
+// Every word comes from templates/livechat/fragment_questions.html, so it is translated.
+
+const CLOSED_STATUSES = new Set(["ended", "cancelled"]);
+const VOTABLE = new Set(["open", "on_screen"]);
+const GROUPS = ["on_screen", "pending", "open", "answered"];
+const NEAR_LIMIT = 30; // characters left from which the count is read out
+
+const INERT = { apply() {}, sessionStatus() {}, connection() {} };
+
+function format(template, values) {
+  return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
+}
+
+function randomId() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  // randomUUID needs a secure context; getRandomValues does not.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// HH:MM in the page's time zone (the one the session's times are written in).
+function timeFormat(lang, timeZone) {
+  const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  try {
+    return new Intl.DateTimeFormat(lang, { ...options, timeZone: timeZone || undefined });
+  } catch {
+    return new Intl.DateTimeFormat(lang, options); // an unknown zone: the browser's own
+  }
+}
+
+// The agenda is rendered by the server in the same page: item id -> title.
+function agendaTitles() {
+  const titles = new Map();
+  for (const li of document.querySelectorAll("[data-agenda] li[data-item]")) {
+    const title = li.querySelector(".agenda__title");
+    if (title) titles.set(Number(li.dataset.item), title.textContent.trim());
+  }
+  return titles;
+}
+
+export function createQuestions(root, socket, { announce = () => {} } = {}) {
+  if (!root) return INERT;
+
+  const $ = (selector) => root.querySelector(selector);
+  const strings = {};
+  for (const span of $("template[data-questions-strings]").content.querySelectorAll("[data-key]")) {
+    strings[span.dataset.key] = span.textContent.trim();
+  }
+  const itemTemplate = $("template[data-questions-item-template]").content.firstElementChild;
+
+  const lists = {};
+  const groups = {};
+  for (const key of GROUPS) {
+    lists[key] = $(`[data-questions-list="${key}"]`);
+    groups[key] = $(`[data-questions-group="${key}"]`);
+  }
+  const listsBox = $("[data-questions-lists]");
+  const empty = $("[data-questions-empty]");
+  const alertLine = $("[data-questions-alert]");
+  const pendingHeading = $("[data-questions-pending-heading]");
+  const projectorLink = $("[data-questions-projector]");
+
+  const form = $("[data-questions-form]");
+  const input = $("[data-questions-input]");
+  const count = $("[data-questions-count]");
+  const remaining = $("[data-questions-remaining]");
+  const premoderatedNote = $("[data-questions-premoderated]");
+  const errorLine = $("[data-questions-error]");
+  const sentLine = $("[data-questions-sent]");
+  const sendButton = $("[data-questions-send]");
+  const closed = $("[data-questions-closed]");
+
+  const userId = root.dataset.userId || null;
+  const maxLength = Number(root.dataset.maxLength) || 300;
+  const lang = document.documentElement.lang || undefined;
+  const clock = timeFormat(lang, root.dataset.timeZone);
+  const plural = new Intl.PluralRules(lang);
+  const titles = agendaTitles();
+
+  const entries = new Map(); // question id -> { question, li }
+  const state = {
+    synced: false,
+    canAsk: false,
+    canModerate: false,
+    premoderated: false,
+    voted: new Set(), // ids this viewer voted for
+    busy: new Set(), // ids with a vote or a moderation not yet answered
+    sort: "votes", // or "time"
+    pending: null, // { text, clientId }: a question not yet acknowledged
+    waitingForSocket: false,
+    sending: false,
+  };
+
+  // -- rendering a question --------------------------------------------------------
+
+  function isMine(question) {
+    return userId !== null && question.author.id !== null && String(question.author.id) === userId;
+  }
+
+  function authorName(question) {
+    return question.author.name || strings.formerParticipant;
+  }
+
+  function voteLabel(votes) {
+    const key = plural.select(votes) === "one" ? "voteOne" : "voteOther";
+    return format(strings[key], { count: votes });
+  }
+
+  function build(question) {
+    const li = itemTemplate.cloneNode(true);
+    const field = (name) => li.querySelector(`[data-field="${name}"]`);
+    const textId = `question-${question.id}-text`;
+    li.id = `question-${question.id}`;
+    li.dataset.id = String(question.id);
+    li.classList.add(`question--${question.status.replace("_", "-")}`);
+    li.classList.toggle("question--mine", isMine(question));
+
+    field("author").textContent = authorName(question);
+    const badgeText = strings[question.author.badge];
+    if (question.author.badge && badgeText) {
+      const badge = field("badge");
+      badge.textContent = badgeText;
+      badge.hidden = false;
+    }
+    const time = field("time");
+    const created = new Date(question.created_at);
+    time.dateTime = question.created_at;
+    time.textContent = Number.isNaN(created.getTime()) ? "" : clock.format(created);
+    if (question.status === "pending") {
+      const label = field("state");
+      label.textContent = strings.pending;
+      label.hidden = false;
+    }
+
+    const text = field("text");
+    text.id = textId;
+    text.textContent = question.text;
+    const title = titles.get(question.agenda_item);
+    if (title) {
+      const item = field("item");
+      item.textContent = format(strings.agendaItem, { title });
+      item.hidden = false;
+    }
+
+    const votes = field("votes");
+    votes.textContent = voteLabel(question.votes);
+    votes.hidden = question.status === "pending";
+    const vote = li.querySelector('[data-action="vote"]');
+    if (vote) {
+      vote.hidden = !VOTABLE.has(question.status);
+      vote.setAttribute("aria-pressed", String(state.voted.has(question.id)));
+      vote.setAttribute("aria-describedby", textId);
+    }
+
+    const actions = field("actions");
+    actions.hidden = !state.canModerate;
+    for (const button of actions.querySelectorAll("[data-action]")) {
+      button.hidden = !button.dataset.when.split(" ").includes(question.status);
+      button.setAttribute("aria-describedby", textId);
+    }
+    if (state.busy.has(question.id)) {
+      for (const button of li.querySelectorAll("button")) button.setAttribute("aria-busy", "true");
+    }
+    return li;
+  }
+
+  // -- the lists -------------------------------------------------------------------
+
+  function visible(question) {
+    if (!GROUPS.includes(question.status)) return false; // archived, or unknown
+    return question.status !== "pending" || state.canModerate || isMine(question);
+  }
+
+  function compare(a, b) {
+    if (state.sort === "time") return b.id - a.id; // newest first
+    return b.votes - a.votes || a.id - b.id; // most votes, then asked first
+  }
+
+  function sameControl(li, previous) {
+    // The control the user was on, if the question's new state still offers it.
+    if (!previous.dataset.action) return null;
+    for (const button of li.querySelectorAll(`[data-action="${previous.dataset.action}"]`)) {
+      if (!button.hidden && button.dataset.when === previous.dataset.when) return button;
+    }
+    return null;
+  }
+
+  // Show a question (new or changed); returns its previous state, or null.
+  function place(question) {
+    const existing = entries.get(question.id);
+    const li = build(question);
+    entries.set(question.id, { question, li });
+    if (!existing) return null;
+    const focused = existing.li.contains(document.activeElement) ? document.activeElement : null;
+    existing.li.replaceWith(li);
+    if (focused) (sameControl(li, focused) ?? li).focus({ preventScroll: true });
+    return existing.question;
+  }
+
+  function drop(id) {
+    const entry = entries.get(id);
+    if (!entry) return;
+    entries.delete(id);
+    const hadFocus = entry.li.contains(document.activeElement);
+    const neighbour = entry.li.nextElementSibling ?? entry.li.previousElementSibling;
+    entry.li.remove();
+    if (hadFocus) (neighbour ?? listsBox).focus({ preventScroll: true });
+  }
+
+  // Put every question in its group and order, moving only what is out of place.
+  function layout() {
+    const focused = listsBox.contains(document.activeElement) ? document.activeElement : null;
+    const buckets = Object.fromEntries(GROUPS.map((key) => [key, []]));
+    for (const { question } of entries.values()) buckets[question.status].push(question);
+    buckets.pending.sort((a, b) => a.id - b.id); // a queue: first asked, first reviewed
+    buckets.on_screen.sort((a, b) => a.id - b.id);
+    buckets.open.sort(compare);
+    buckets.answered.sort(compare);
+    for (const key of GROUPS) {
+      const list = lists[key];
+      buckets[key].forEach((question, index) => {
+        const li = entries.get(question.id).li;
+        if (list.children[index] !== li) list.insertBefore(li, list.children[index] ?? null);
+      });
+      // What is left belongs to another group, which takes it in its own turn.
+      while (list.children.length > buckets[key].length) list.lastElementChild.remove();
+    }
+    for (const key of ["on_screen", "pending", "answered"]) {
+      groups[key].hidden = buckets[key].length === 0;
+    }
+    if (focused && focused.isConnected && document.activeElement !== focused) {
+      focused.focus({ preventScroll: true });
+    }
+    empty.hidden = !state.synced || entries.size > 0;
+  }
+
+  function refreshChrome() {
+    root.toggleAttribute("data-can-moderate", state.canModerate);
+    root.toggleAttribute("data-can-ask", state.canAsk);
+    if (projectorLink) projectorLink.hidden = !state.canModerate;
+    pendingHeading.textContent = state.canModerate ? strings.pending : strings.pendingMine;
+    if (form) {
+      form.hidden = !state.synced || !state.canAsk;
+      closed.hidden = !state.synced || state.canAsk;
+      premoderatedNote.hidden = !state.premoderated;
+      // A description is read even when hidden: name the note only when it shows.
+      const described = ["question-count", "question-error"];
+      if (state.premoderated) described.unshift(premoderatedNote.id);
+      input.setAttribute("aria-describedby", described.join(" "));
+    }
+    empty.hidden = !state.synced || entries.size > 0;
+  }
+
+  // -- frames from the server ------------------------------------------------------
+
+  function showList(frame) {
+    state.canAsk = Boolean(frame.can_ask);
+    state.canModerate = Boolean(frame.can_moderate);
+    state.premoderated = Boolean(frame.premoderated);
+    state.voted = new Set(frame.voted);
+    const shown = frame.questions.filter(visible);
+    const ids = new Set(shown.map((question) => question.id));
+    for (const id of [...entries.keys()]) if (!ids.has(id)) drop(id);
+    for (const question of shown) place(question); // rebuilt: the rights may have changed
+    state.synced = true;
+    layout();
+    refreshChrome();
+  }
+
+  function showUpdate(question) {
+    if (!visible(question)) {
+      drop(question.id);
+      layout();
+      refreshChrome();
+      return;
+    }
+    const previous = place(question);
+    layout();
+    refreshChrome();
+    if (!state.synced) return;
+    const name = authorName(question);
+    if (previous === null && !isMine(question)) {
+      announce(format(strings.newQuestion, { name, text: question.text }));
+    } else if (previous && previous.status === "pending" && question.status !== "pending"
+               && isMine(question) && !state.canModerate) {
+      announce(strings.approved);
+    }
+    if (question.status === "on_screen" && previous?.status !== "on_screen") {
+      announce(format(strings.nowOnScreen, { text: question.text }));
+    }
+  }
+
+  function apply(frame) {
+    switch (frame.type) {
+      case "question.list":
+        showList(frame);
+        break;
+      case "question.updated":
+        showUpdate(frame.question);
+        break;
+      default:
+        break;
+    }
+  }
+
+  function sessionStatus(status) {
+    if (CLOSED_STATUSES.has(status) && state.canAsk) {
+      state.canAsk = false;
+      refreshChrome();
+    }
+  }
+
+  function connection(status) {
+    if (status === "open" && state.pending && state.waitingForSocket) {
+      send(state.pending);
+    }
+  }
+
+  // -- actions ---------------------------------------------------------------------
+
+  function act(frame) {
+    alertLine.textContent = "";
+    return socket.request(frame).catch((error) => {
+      alertLine.textContent = error.message || strings.disconnected;
+      throw error;
+    });
+  }
+
+  // Re-render one question (its buttons' pressed and busy states) where it is.
+  function refresh(id) {
+    const entry = entries.get(id);
+    if (entry) place(entry.question);
+  }
+
+  function toggleVote(id) {
+    if (state.busy.has(id)) return;
+    const wanted = !state.voted.has(id);
+    const setVoted = (on) => {
+      if (on) state.voted.add(id);
+      else state.voted.delete(id);
+    };
+    setVoted(wanted); // the button answers at once; the count comes from the server
+    state.busy.add(id);
+    refresh(id);
+    act({ type: "question.vote", id, vote: wanted })
+      .catch(() => setVoted(!wanted))
+      .finally(() => {
+        state.busy.delete(id);
+        refresh(id);
+      });
+  }
+
+  function moderate(id, status) {
+    if (state.busy.has(id)) return;
+    state.busy.add(id);
+    refresh(id);
+    act({ type: "question.set", id, status })
+      .catch(() => {})
+      .finally(() => {
+        state.busy.delete(id);
+        refresh(id);
+      });
+  }
+
+  // -- asking ----------------------------------------------------------------------
+
+  function showCount() {
+    count.textContent = format(strings.count, { count: input.value.length, max: maxLength });
+  }
+
+  // Read the remaining characters out only near the limit, and once typing pauses.
+  let remainingTimer = null;
+  function announceRemaining() {
+    window.clearTimeout(remainingTimer);
+    remainingTimer = window.setTimeout(() => {
+      const left = maxLength - input.value.length;
+      remaining.textContent = left <= NEAR_LIMIT ? format(strings.remaining, { remaining: left }) : "";
+    }, 800);
+  }
+
+  function send(ask) {
+    state.pending = ask;
+    state.waitingForSocket = false;
+    state.sending = true;
+    sendButton.setAttribute("aria-busy", "true");
+    errorLine.textContent = "";
+    sentLine.textContent = "";
+    socket
+      .request({ type: "question.ask", text: ask.text, client_id: ask.clientId })
+      .then(() => {
+        state.pending = null;
+        if (input.value === ask.text) {
+          input.value = "";
+          showCount();
+          remaining.textContent = "";
+        }
+        sentLine.textContent = state.premoderated ? strings.sentPending : strings.sent;
+      })
+      .catch((error) => {
+        if (error.code === "disconnected") {
+          // Sent again with the same client_id once the socket is back: stored once.
+          state.waitingForSocket = true;
+          errorLine.textContent = strings.willRetry;
+        } else {
+          state.pending = null;
+          errorLine.textContent = error.message || strings.disconnected;
+        }
+      })
+      .finally(() => {
+        state.sending = false;
+        sendButton.removeAttribute("aria-busy");
+      });
+  }
+
+  function submit() {
+    if (state.sending) return;
+    const text = input.value;
+    if (!text.trim()) {
+      input.focus();
+      return;
+    }
+    const pending = state.pending;
+    send(pending && pending.text === text ? pending : { text, clientId: randomId() });
+  }
+
+  // -- wiring ----------------------------------------------------------------------
+
+  listsBox.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    const id = Number(button.closest("li").dataset.id);
+    if (!entries.has(id)) return;
+    if (button.dataset.action === "vote") toggleVote(id);
+    else if (state.canModerate) moderate(id, button.dataset.action);
+  });
+
+  for (const radio of root.querySelectorAll("[data-questions-sort] input[type=radio]")) {
+    if (radio.checked) state.sort = radio.value;
+    radio.addEventListener("change", () => {
+      if (!radio.checked) return;
+      state.sort = radio.value;
+      layout();
+    });
+  }
+
+  if (form) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      submit();
+    });
+    input.addEventListener("input", () => {
+      sentLine.textContent = "";
+      showCount();
+      announceRemaining();
+    });
+    showCount();
+  }
+
+  return { apply, sessionStatus, connection };
+}
