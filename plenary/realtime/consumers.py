@@ -41,6 +41,25 @@ SHARED_SNAPSHOT_SECONDS = 2.0
 _shared_snapshots: dict[tuple[str, int], tuple[float, tuple[str, ...]]] = {}
 
 
+class KeepServerSend:
+    """ASGI middleware: keep the server's own ``send`` in the scope.
+
+    Channels' session and auth middleware wrap ``send`` to save the session when a
+    response starts; a room event frame needs none of that, and at tens of
+    thousands of frames a second the wrappers cost a large share of a core. The
+    writer sends room frames with this one (``SERVER_SEND``).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        return await self.app({**scope, SERVER_SEND: send}, receive, send)
+
+
+SERVER_SEND = "plenary.server_send"
+
+
 class RoomConsumer(AsyncWebsocketConsumer):
     # Rooms are served by the process hub, not by channel-layer groups: an alias
     # with no configured layer spares each socket its own layer channel and
@@ -178,6 +197,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def _write(self) -> None:
         assert self.outbox is not None
         queue = self.outbox.queue
+        send = self.scope.get(SERVER_SEND, self.base_send)
         while True:
             seq, frame = await queue.get()
             if seq:
@@ -185,7 +205,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                     continue  # already sent in the opening replay
                 self.last_sent = seq
             try:
-                await self.send(text_data=frame)
+                await send({"type": "websocket.send", "text": frame})
             except (OSError, RuntimeError):  # the client went away; a disconnect follows
                 return
 
