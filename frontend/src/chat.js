@@ -15,22 +15,11 @@
 //
 // Every word comes from templates/livechat/fragment_chat.html, so it is translated.
 
+import { format, INERT, randomId, timeFormat } from "./text.js";
+
 const CAP = 500;
 const NEAR_BOTTOM = 48; // pixels from the bottom that still count as "at the bottom"
 const CLOSED_STATUSES = new Set(["ended", "cancelled"]);
-
-const INERT = { apply() {}, sessionStatus() {}, connection() {} };
-
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
-}
-
-function randomId() {
-  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
-  // randomUUID needs a secure context; getRandomValues does not.
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 function safeUrl(value) {
   let url;
@@ -40,16 +29,6 @@ function safeUrl(value) {
     return null;
   }
   return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
-}
-
-// HH:MM in the page's time zone (the one the session's times are written in).
-function timeFormat(lang, timeZone) {
-  const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
-  try {
-    return new Intl.DateTimeFormat(lang, { ...options, timeZone: timeZone || undefined });
-  } catch {
-    return new Intl.DateTimeFormat(lang, options); // an unknown zone: the browser's own
-  }
 }
 
 export function createChat(root, socket, { announce = () => {} } = {}) {

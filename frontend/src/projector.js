@@ -9,6 +9,7 @@
 // Every word comes from templates/livechat/projector.html, so it is translated.
 
 import { RoomSocket } from "./room-socket.js";
+import { format } from "./text.js";
 
 const TOP = 5;
 const LONG_QUESTION = 160; // characters from which the question on screen is set smaller
@@ -40,10 +41,6 @@ const plural = new Intl.PluralRules(document.documentElement.lang || undefined);
 const questions = new Map(); // id -> question, open or on screen
 let agenda = new Map(); // item id -> title
 let onScreenId = null;
-
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
-}
 
 // French sets a narrow no-break space before ? ! : ; so that, in large type, the
 // mark never starts a line by itself.

@@ -17,33 +17,12 @@
 //
 // Every word comes from templates/livechat/fragment_questions.html, so it is translated.
 
+import { format, INERT, randomId, timeFormat } from "./text.js";
+
 const CLOSED_STATUSES = new Set(["ended", "cancelled"]);
 const VOTABLE = new Set(["open", "on_screen"]);
 const GROUPS = ["on_screen", "pending", "open", "answered"];
 const NEAR_LIMIT = 30; // characters left from which the count is read out
-
-const INERT = { apply() {}, sessionStatus() {}, connection() {} };
-
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
-}
-
-function randomId() {
-  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
-  // randomUUID needs a secure context; getRandomValues does not.
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-// HH:MM in the page's time zone (the one the session's times are written in).
-function timeFormat(lang, timeZone) {
-  const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
-  try {
-    return new Intl.DateTimeFormat(lang, { ...options, timeZone: timeZone || undefined });
-  } catch {
-    return new Intl.DateTimeFormat(lang, options); // an unknown zone: the browser's own
-  }
-}
 
 // The agenda is rendered by the server in the same page: item id -> title.
 function agendaTitles() {

@@ -9,6 +9,7 @@
 import { createChat } from "./chat.js";
 import { createQuestions } from "./questions.js";
 import { RoomSocket } from "./room-socket.js";
+import { format } from "./text.js";
 
 const root = document.querySelector("[data-session-page]");
 const config = JSON.parse(document.getElementById("session-config").textContent);
@@ -42,10 +43,6 @@ function keepFocusUsable() {
   if (!(focused instanceof HTMLButtonElement) || !focused.disabled) return;
   const next = root.querySelector("[data-console-action] button:not(:disabled)");
   (next ?? root.querySelector("#console-heading"))?.focus();
-}
-
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (_, key) => values[key] ?? "");
 }
 
 function showStatus(status) {
