@@ -26,7 +26,7 @@ MAX_REASON = 200
 
 def _lock_message_to_moderate(message_id: int, user: AnyUser) -> Message:
     message = (
-        Message.objects.select_for_update()
+        Message.objects.select_for_update(of=("self",))  # not the joined rows
         .select_related("session", "author")
         .filter(pk=message_id)
         .first()

@@ -86,7 +86,7 @@ def vote_question(question_id: int, *, user: AnyUser, vote: bool = True) -> Ques
     if not user.is_authenticated:
         raise LoginRequired()
     question = (
-        Question.objects.select_for_update()
+        Question.objects.select_for_update(of=("self",))  # not the session row
         .select_related("session")
         .filter(pk=question_id)
         .first()
@@ -113,7 +113,7 @@ def vote_question(question_id: int, *, user: AnyUser, vote: bool = True) -> Ques
 def set_question_status(question_id: int, status: str, *, user: AnyUser) -> Question:
     """A moderator approves, shows, answers, reopens or archives a question."""
     question = (
-        Question.objects.select_for_update()
+        Question.objects.select_for_update(of=("self",))  # not the session row
         .select_related("session")
         .filter(pk=question_id)
         .first()
