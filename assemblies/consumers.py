@@ -49,6 +49,14 @@ class SessionConsumer(RoomConsumer):
                 rooms += area.rooms(self.session, user)
         return rooms
 
+    def resume_needs_snapshot(self) -> bool:
+        user = self.scope["user"]
+        return user.is_authenticated and any(
+            area.snapshot_on_resume(self.session, user)
+            for area in session_socket.areas()
+            if area.snapshot_on_resume is not None
+        )
+
     def snapshot(self, seq: int) -> Sequence[Any]:
         session = Session.objects.select_related("current_item").get(pk=self.session_id)
         user = self.scope["user"]

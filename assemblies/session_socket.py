@@ -46,6 +46,9 @@ class SocketArea:
     snapshot: Snapshot | None = None
     #: Extra rooms of ephemeral frames a socket follows (say, moderators only).
     rooms: Rooms | None = None
+    #: Whether this user's socket needs a snapshot on reconnect (their extra
+    #: rooms carry state a replay would miss).
+    snapshot_on_resume: Callable[[Session, AnyUser], bool] | None = None
 
 
 _areas: dict[str, SocketArea] = {}

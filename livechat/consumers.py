@@ -15,7 +15,7 @@ from livechat import access, protocol
 from livechat.exceptions import NotAllowed
 from livechat.models import ChatSettings, Question, QuestionVote
 from livechat.services import history, messages, moderation, questions
-from plenary.realtime.rooms import session_moderators_room
+from plenary.realtime.rooms import session_moderators_room, session_user_room
 
 
 def chat_history(
@@ -108,10 +108,14 @@ def snapshot(session: Session, user: AnyUser) -> Sequence[Any]:
     return [chat_history(session, user), question_list(session, user)]
 
 
-def moderator_rooms(session: Session, user: AnyUser) -> Sequence[str]:
+def personal_rooms(session: Session, user: AnyUser) -> Sequence[str]:
+    """The user's own notices, and the moderators' room for moderators."""
+    if user.pk is None:
+        return []
+    rooms = [session_user_room(session.pk, user.pk)]
     if access.access_moderate_chat(user, session):
-        return [session_moderators_room(session.pk)]
-    return []
+        rooms.append(session_moderators_room(session.pk))
+    return rooms
 
 
 def register() -> None:
@@ -121,6 +125,8 @@ def register() -> None:
             frames=(*typing.get_args(protocol.Inbound), *typing.get_args(protocol.QuestionInbound)),
             handle=handle,
             snapshot=snapshot,
-            rooms=moderator_rooms,
+            rooms=personal_rooms,
+            # The moderators' pending items live in their room only.
+            snapshot_on_resume=lambda session, user: access.access_moderate_chat(user, session),
         )
     )

@@ -105,6 +105,14 @@ class ChatSettingsFrame(Frame, tag="chat.settings", kw_only=True):
     slow_mode_seconds: int
 
 
+class ChatNotice(Frame, tag="chat.notice", kw_only=True):
+    """To the author only (seq 0): a moderator hid their message ``id``, and why."""
+
+    id: int
+    status: str
+    reason: str
+
+
 class ChatHistory(Frame, tag="chat.history", kw_only=True):
     """Messages in order, oldest first; ``has_more`` when older ones exist."""
 
@@ -116,7 +124,7 @@ class ChatHistory(Frame, tag="chat.history", kw_only=True):
     ref: str | None = None
 
 
-Outbound = ChatMessage | ChatRemoved | ChatSettingsFrame | ChatHistory
+Outbound = ChatMessage | ChatRemoved | ChatSettingsFrame | ChatHistory | ChatNotice
 
 
 class QuestionAsk(Frame, tag="question.ask", kw_only=True):

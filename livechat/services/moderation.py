@@ -2,7 +2,8 @@
 
 Every action is checked with ``access_moderate_chat``, written to the audit log
 with who did it and why, and announced to the room after commit. A hidden message
-disappears from every page; restoring it puts it back in its place.
+disappears from every page and its author is told why (``chat.notice``, to their
+sockets only); restoring it puts it back in its place.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from assemblies.services.audit import log_action
 from livechat import access
 from livechat.exceptions import InvalidMessage, NotAllowed, UnknownMessage
 from livechat.models import ChatSettings, Message
-from livechat.protocol import ChatMessage, ChatRemoved, ChatSettingsFrame
+from livechat.protocol import ChatMessage, ChatNotice, ChatRemoved, ChatSettingsFrame
 from livechat.services.history import message_state
-from plenary.realtime.events import record_event
-from plenary.realtime.rooms import session_room
+from plenary.realtime.events import publish_ephemeral, record_event
+from plenary.realtime.rooms import session_room, session_user_room
 
 MAX_SLOW_MODE = 3600
 MAX_REASON = 200
@@ -55,6 +56,10 @@ def hide_message(message_id: int, *, user: AnyUser, reason: str = "") -> Message
     record_event(
         session_room(message.session_id), ChatRemoved(id=message.pk, status=message.status)
     )
+    if message.author_id is not None:  # tell the author, and only them, why
+        room = session_user_room(message.session_id, message.author_id)
+        notice = ChatNotice(id=message.pk, status=message.status, reason=message.reason)
+        transaction.on_commit(lambda: publish_ephemeral(room, notice), robust=True)
     return message
 
 

@@ -79,12 +79,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
         raise NotImplementedError
 
     def extra_rooms(self) -> Sequence[str]:
-        """Rooms of ephemeral frames this socket also follows (e.g. moderators only).
+        """Rooms of ephemeral frames this socket also follows (moderators, one user).
 
         Called in the database thread after ``find_room``; their frames carry no
-        ``seq`` and are not replayed, so a snapshot must cover their state.
+        ``seq`` and are not replayed.
         """
         return ()
+
+    def resume_needs_snapshot(self) -> bool:
+        """Whether a reconnecting socket must get a snapshot rather than a replay,
+        because an extra room's frames carry state the replay would miss (say, the
+        moderators' pending items). Called after ``extra_rooms``."""
+        return False
 
     def snapshot(self, seq: int) -> Sequence[Any]:
         """Return the frames that describe the room as of ``seq`` (sync, in a thread)."""
@@ -162,11 +168,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return None
         extra = self.extra_rooms()
         seq = current_seq(room)
-        # Extra rooms' frames are not kept, so a socket that follows some (a
-        # moderator's) always gets a snapshot: a replay would miss them.
         if (
             since is not None
-            and not extra
+            and not self.resume_needs_snapshot()
             and 0 <= since <= seq <= since + settings.PLENARY_RESUME_LIMIT
         ):
             return room, [frame for _, frame in events_between(room, since, seq)], seq, extra

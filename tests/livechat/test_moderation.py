@@ -101,3 +101,37 @@ def test_slow_mode_is_announced_and_logged(session, moderator):
 def test_slow_mode_out_of_range_is_refused(session, moderator, seconds):
     with pytest.raises(InvalidMessage):
         moderation.set_slow_mode(session.pk, seconds, user=moderator)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("room_hub")
+async def test_the_author_alone_is_told_why_a_message_was_hidden(session, participant, moderator):
+    from channels.db import database_sync_to_async
+
+    from tests.assemblies.test_consumers import next_frame, open_socket
+    from tests.conftest import login_cookie
+
+    message = await database_sync_to_async(messages.post_message)(
+        session.pk, user=participant, text="Hors sujet", client_id="n1"
+    )
+    author = await open_socket(session.pk, cookie=await login_cookie(participant))
+    reader = await open_socket(session.pk)
+    for socket in (author, reader):
+        [await next_frame(socket) for _ in range(3)]
+
+    await database_sync_to_async(moderation.hide_message)(
+        message.pk, user=moderator, reason="hors sujet"
+    )
+
+    removed = await next_frame(reader)
+    assert removed["type"] == "chat.removed"
+    assert await reader.receive_nothing(timeout=0.3)
+    frames = [await next_frame(author) for _ in range(2)]
+    assert {
+        "type": "chat.notice",
+        "id": message.pk,
+        "status": "hidden",
+        "reason": "hors sujet",
+    } in frames
+    await author.disconnect()
+    await reader.disconnect()
