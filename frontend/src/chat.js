@@ -12,9 +12,11 @@
 //   messages already shown are kept; a `chat.history` with no `ref` is a snapshot
 //   and replaces the list; one with a `ref` answers `chat.older`.
 // - Focus only moves when the user acts, or when the element holding it leaves.
+// - Filters (a hashtag, an agenda item) only hide messages: the list keeps them all.
 //
 // Every word comes from templates/livechat/fragment_chat.html, so it is translated.
 
+import { agendaTitles } from "./questions.js";
 import { format, INERT, randomId, timeFormat } from "./text.js";
 
 const CAP = 500;
@@ -44,6 +46,10 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
   const log = $("[data-chat-log]");
   const list = $("[data-chat-list]");
   const empty = $("[data-chat-empty]");
+  const noneShown = $("[data-chat-none-shown]");
+  const itemFilterRow = $("[data-chat-item-filter-row]");
+  const itemFilter = $("[data-chat-item-filter]");
+  const statusLine = $("[data-chat-status]");
   const olderButton = $("[data-chat-older]");
   const newButton = $("[data-chat-new]");
   const alertLine = $("[data-chat-alert]");
@@ -85,6 +91,7 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     canModerate: false,
     slowMode: 0,
     filter: null, // a normalised hashtag value
+    item: null, // an agenda item id, as a string
     unseen: 0,
     replyTo: null, // { id, name }
     pending: null, // { text, clientId, replyTo }: a post not yet acknowledged
@@ -217,6 +224,7 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
       .filter((token) => token.kind === "hashtag" && token.value)
       .map((token) => token.value)
       .join(" ");
+    li.dataset.item = message.agenda_item == null ? "" : String(message.agenda_item);
     li.classList.toggle("chat-msg--mine", mine);
     if (message.author.badge) li.classList.add(`chat-msg--${message.author.badge}`);
 
@@ -299,6 +307,7 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
 
   function refreshChrome() {
     empty.hidden = !state.synced || entries.size > 0;
+    showNoneShown();
     // A full list loads nothing older: the DOM keeps the latest CAP messages.
     olderButton.hidden = !state.hasMore || entries.size >= CAP;
     root.toggleAttribute("data-can-post", state.canPost);
@@ -310,6 +319,10 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     }
     if (moderation) moderation.hidden = !state.canModerate;
     showSlowMode();
+  }
+
+  function showNoneShown() {
+    noneShown.hidden = entries.size === 0 || [...entries.values()].some(({ li }) => !li.hidden);
   }
 
   function showSlowMode() {
@@ -413,6 +426,9 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
       case "chat.settings":
         showSettings(frame.slow_mode_seconds);
         break;
+      case "chat.notice":
+        showAuthorNotice(frame);
+        break;
       default:
         break;
     }
@@ -431,24 +447,44 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     }
   }
 
-  // -- filtering by hashtag --------------------------------------------------------
+  // The role="status" line reads itself out: no call to announce() as well.
+  function showAuthorNotice(frame) {
+    if (frame.status !== "hidden") return;
+    const reason = String(frame.reason ?? "").trim();
+    statusLine.textContent = reason
+      ? format(strings.hiddenYoursReason, { reason })
+      : strings.hiddenYours;
+  }
+
+  // -- filtering by hashtag and agenda item ----------------------------------------
 
   function matchesFilter(li) {
-    return state.filter === null || li.dataset.tags.split(" ").includes(state.filter);
+    return (state.filter === null || li.dataset.tags.split(" ").includes(state.filter))
+      && (state.item === null || li.dataset.item === state.item);
+  }
+
+  function applyFilters() {
+    keepingPlace(() => {
+      for (const { li } of entries.values()) li.hidden = !matchesFilter(li);
+    });
+    showNoneShown();
+    clearUnseen();
+    scrollToBottom();
+  }
+
+  function setItem(item) {
+    state.item = item;
+    applyFilters();
   }
 
   function setFilter(tag, label) {
     state.filter = tag;
-    keepingPlace(() => {
-      for (const { li } of entries.values()) li.hidden = !matchesFilter(li);
-    });
+    applyFilters();
     for (const button of list.querySelectorAll(".chat-msg__hashtag")) {
       button.setAttribute("aria-pressed", String(button.dataset.tag === tag));
     }
     filterBar.hidden = tag === null;
     filterLabel.textContent = tag === null ? "" : format(strings.filtered, { tag: label });
-    clearUnseen();
-    scrollToBottom();
     announce(tag === null ? strings.unfiltered : filterLabel.textContent);
   }
 
@@ -629,6 +665,11 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     setFilter(null, "");
     log.focus();
   });
+
+  // The select's own value is what a screen reader reads: changing it moves nothing.
+  for (const [id, title] of agendaTitles()) itemFilter.add(new Option(title, String(id)));
+  itemFilterRow.hidden = itemFilter.options.length <= 1;
+  itemFilter.addEventListener("change", () => setItem(itemFilter.value || null));
 
   olderButton.addEventListener("click", loadOlder);
 

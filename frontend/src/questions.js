@@ -12,6 +12,7 @@
 // - The lists are not live regions themselves: sorting by votes moves items, and a
 //   live list would read every moved question out again. New questions and the
 //   question put on screen are announced through the page's polite announcer.
+// - The agenda item filter only hides questions: the lists keep them all.
 // - Focus only moves when the user acts, or when the element holding it leaves
 //   (or is rebuilt in another group: focus follows the question).
 //
@@ -25,7 +26,7 @@ const GROUPS = ["on_screen", "pending", "open", "answered"];
 const NEAR_LIMIT = 30; // characters left from which the count is read out
 
 // The agenda is rendered by the server in the same page: item id -> title.
-function agendaTitles() {
+export function agendaTitles() {
   const titles = new Map();
   for (const li of document.querySelectorAll("[data-agenda] li[data-item]")) {
     const title = li.querySelector(".agenda__title");
@@ -52,6 +53,9 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
   }
   const listsBox = $("[data-questions-lists]");
   const empty = $("[data-questions-empty]");
+  const noneShown = $("[data-questions-none-shown]");
+  const itemFilterRow = $("[data-questions-item-filter-row]");
+  const itemFilter = $("[data-questions-item-filter]");
   const alertLine = $("[data-questions-alert]");
   const pendingHeading = $("[data-questions-pending-heading]");
   const projectorLink = $("[data-questions-projector]");
@@ -82,6 +86,7 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
     voted: new Set(), // ids this viewer voted for
     busy: new Set(), // ids with a vote or a moderation not yet answered
     sort: "votes", // or "time"
+    item: null, // the agenda item id shown alone, as a string
     pending: null, // { text, clientId }: a question not yet acknowledged
     waitingForSocket: false,
     sending: false,
@@ -108,6 +113,8 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
     const textId = `question-${question.id}-text`;
     li.id = `question-${question.id}`;
     li.dataset.id = String(question.id);
+    li.dataset.item = question.agenda_item == null ? "" : String(question.agenda_item);
+    li.hidden = !matchesItem(li);
     li.classList.add(`question--${question.status.replace("_", "-")}`);
     li.classList.toggle("question--mine", isMine(question));
 
@@ -167,6 +174,10 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
     return question.status !== "pending" || state.canModerate || isMine(question);
   }
 
+  function matchesItem(li) {
+    return state.item === null || li.dataset.item === state.item;
+  }
+
   function compare(a, b) {
     if (state.sort === "time") return b.id - a.id; // newest first
     return b.votes - a.votes || a.id - b.id; // most votes, then asked first
@@ -222,12 +233,23 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
       while (list.children.length > buckets[key].length) list.lastElementChild.remove();
     }
     for (const key of ["on_screen", "pending", "answered"]) {
-      groups[key].hidden = buckets[key].length === 0;
+      groups[key].hidden = ![...lists[key].children].some((li) => !li.hidden);
     }
     if (focused && focused.isConnected && document.activeElement !== focused) {
       focused.focus({ preventScroll: true });
     }
+    showEmpty();
+  }
+
+  function showEmpty() {
     empty.hidden = !state.synced || entries.size > 0;
+    noneShown.hidden = entries.size === 0 || [...entries.values()].some(({ li }) => !li.hidden);
+  }
+
+  function setItem(item) {
+    state.item = item;
+    for (const { li } of entries.values()) li.hidden = !matchesItem(li);
+    layout();
   }
 
   function refreshChrome() {
@@ -244,7 +266,7 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
       if (state.premoderated) described.unshift(premoderatedNote.id);
       input.setAttribute("aria-describedby", described.join(" "));
     }
-    empty.hidden = !state.synced || entries.size > 0;
+    showEmpty();
   }
 
   // -- frames from the server ------------------------------------------------------
@@ -429,6 +451,11 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
     if (button.dataset.action === "vote") toggleVote(id);
     else if (state.canModerate) moderate(id, button.dataset.action);
   });
+
+  // The select's own value is what a screen reader reads: changing it moves nothing.
+  for (const [id, title] of titles) itemFilter.add(new Option(title, String(id)));
+  itemFilterRow.hidden = titles.size === 0;
+  itemFilter.addEventListener("change", () => setItem(itemFilter.value || null));
 
   for (const radio of root.querySelectorAll("[data-questions-sort] input[type=radio]")) {
     if (radio.checked) state.sort = radio.value;
