@@ -18,6 +18,7 @@ from livechat.exceptions import InvalidMessage, NotAllowed, UnknownMessage
 from livechat.models import ChatSettings, Message
 from livechat.protocol import ChatMessage, ChatNotice, ChatRemoved, ChatSettingsFrame
 from livechat.services.history import message_state
+from livechat.text import clean
 from plenary.realtime.events import publish_ephemeral, record_event
 from plenary.realtime.rooms import session_room, session_user_room
 
@@ -44,7 +45,7 @@ def hide_message(message_id: int, *, user: AnyUser, reason: str = "") -> Message
     if message.status != Message.Status.VISIBLE:
         return message
     message.status = Message.Status.HIDDEN
-    message.reason = reason.strip()[:MAX_REASON]
+    message.reason = clean(reason)[:MAX_REASON]
     message.save(update_fields=["status", "reason"])
     log_action(
         actor=user,

@@ -7,6 +7,7 @@ bounded length.
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 from django.utils.translation import gettext
@@ -18,7 +19,9 @@ from livechat.exceptions import ChatClosed, InvalidMessage, LoginRequired, NotAl
 from livechat.models import Message, Question
 from livechat.text import clean
 
-MAX_CLIENT_ID = 64
+# A UUID or any short token of letters, digits and - _ . : (never control bytes,
+# which PostgreSQL refuses to store).
+CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 Post = TypeVar("Post", Message, Question)
 
@@ -29,7 +32,7 @@ def previous_post(
     """Check who posts and with what id; return what a retry of this post stored."""
     if not user.is_authenticated:
         raise LoginRequired()
-    if not client_id or len(client_id) > MAX_CLIENT_ID:
+    if not CLIENT_ID.fullmatch(client_id):
         raise InvalidMessage(gettext("The post has no valid client id."))
     existing = model.objects.filter(author_id=user.pk, client_id=client_id).first()
     if existing is not None and existing.session_id != session_id:

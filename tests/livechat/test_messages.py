@@ -180,3 +180,19 @@ def test_a_client_id_from_another_session_is_refused(session, participant):
     with pytest.raises(InvalidMessage):
         post(session, participant, client_id="reused")
     assert not Message.objects.filter(session=session).exists()
+
+
+@pytest.mark.parametrize("client_id", ["a\x00b", "x" * 65, "espace dedans", "é"])
+def test_a_malformed_client_id_is_refused_clearly(session, participant, client_id):
+    with pytest.raises(InvalidMessage):
+        post(session, participant, client_id=client_id)
+    assert not Message.objects.exists()
+
+
+def test_a_hide_reason_loses_its_control_characters(session, organiser, participant):
+    message = post(session, participant)
+
+    moderation.hide_message(message.pk, user=organiser, reason="abus\x00\u202e ")
+
+    message.refresh_from_db()
+    assert message.reason == "abus"
