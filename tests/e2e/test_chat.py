@@ -16,10 +16,10 @@ from assemblies.models import Role, Session
 from livechat.models import Message
 from livechat.services.messages import post_message
 from tests import factories
+from tests.e2e.pages import PASSWORD, open_chat
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "mot-de-passe-de-test-e2e"
 _client_ids = itertools.count(1)
 
 XSS_CORPUS = [
@@ -29,20 +29,6 @@ XSS_CORPUS = [
     '"><svg onload=window.__xss=1>',
     'https://example.org/"><img src=x onerror=window.__xss=1>',
 ]
-
-
-def log_in(page, username: str, next_url: str) -> None:
-    page.goto(f"/accounts/login/?next={next_url}")
-    page.get_by_label("Nom d’utilisateur").fill(username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_url(f"**{next_url}")
-
-
-def open_chat(page, user, session: Session) -> None:
-    """Log ``user`` in on the session page and wait until they can post."""
-    log_in(page, user.username, session.get_absolute_url())
-    expect(page.locator("[data-chat-form]")).to_be_visible()
 
 
 def post(page, text: str) -> None:

@@ -16,25 +16,11 @@ from assemblies.services.live import advance_agenda
 from livechat.services.messages import post_message
 from livechat.services.questions import ask_question
 from tests import factories
+from tests.e2e.pages import PASSWORD, log_in, open_chat
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "mot-de-passe-de-test-e2e"
 _client_ids = itertools.count(1)
-
-
-def log_in(page, username: str, next_url: str) -> None:
-    page.goto(f"/accounts/login/?next={next_url}")
-    page.get_by_label("Nom d’utilisateur").fill(username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_url(f"**{next_url}")
-
-
-def open_chat(page, user, session: Session) -> None:
-    """Log ``user`` in on the session page and wait until they can post."""
-    log_in(page, user.username, session.get_absolute_url())
-    expect(page.locator("[data-chat-form]")).to_be_visible()
 
 
 def message(page, text: str):

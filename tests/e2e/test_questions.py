@@ -16,19 +16,11 @@ from assemblies.models import Role, Session
 from livechat.models import ChatSettings, Question
 from livechat.services.questions import ask_question, vote_question
 from tests import factories
+from tests.e2e.pages import PASSWORD, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "mot-de-passe-de-test-e2e"
 _client_ids = itertools.count(1)
-
-
-def log_in(page, username: str, next_url: str) -> None:
-    page.goto(f"/accounts/login/?next={next_url}")
-    page.get_by_label("Nom d’utilisateur").fill(username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_url(f"**{next_url}")
 
 
 def open_questions(page, user, session: Session) -> None:

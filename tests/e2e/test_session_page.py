@@ -10,24 +10,9 @@ from playwright.sync_api import expect
 from assemblies.models import Session
 from assemblies.services import live
 from tests import factories
+from tests.e2e.pages import PASSWORD, log_in, wait_until_connected
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "mot-de-passe-de-test-e2e"
-
-
-def log_in(page, username: str, next_url: str) -> None:
-    page.goto(f"/accounts/login/?next={next_url}")
-    page.get_by_label("Nom d’utilisateur").fill(username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_url(f"**{next_url}")
-
-
-def wait_until_connected(page) -> None:
-    page.wait_for_function(
-        "document.querySelector('[data-session-page]').dataset.socket === 'open'"
-    )
 
 
 @pytest.fixture
