@@ -14,7 +14,7 @@ from assemblies.models import Session
 from livechat import access, protocol
 from livechat.exceptions import NotAllowed
 from livechat.models import ChatSettings, Question, QuestionVote
-from livechat.services import history, messages, moderation, questions
+from livechat.services import history, messages, moderation, questions, reactions, sanctions
 from plenary.realtime.rooms import session_moderators_room, session_user_room
 
 
@@ -22,14 +22,23 @@ def chat_history(
     session: Session, user: AnyUser, *, before: int | None = None
 ) -> protocol.ChatHistory:
     page, has_more = history.visible_page(session, before=before)
-    settings = ChatSettings.objects.filter(session=session).first()
+    settings = ChatSettings.objects.filter(session=session).first() or ChatSettings()
+    sanction = sanctions.active_sanction(session.pk, user.pk) if user.pk else None
     return protocol.ChatHistory(
         messages=history.describe(page, session),
         has_more=has_more,
-        slow_mode_seconds=settings.slow_mode_seconds if settings else 0,
+        slow_mode_seconds=settings.slow_mode_seconds,
+        mode=settings.mode,
         can_post=user.is_authenticated and access.chat_is_open(session),
         can_moderate=access.access_moderate_chat(user, session),
+        restriction=sanctions.restriction(sanction),
+        transparency=history.transparency(session) if before is None else None,
+        reacted=history.reacted_by(user, page),
     )
+
+
+def chat_queue(session: Session) -> protocol.ChatQueue:
+    return protocol.ChatQueue(items=history.describe_queue(history.queue(session), session))
 
 
 def question_list(session: Session, user: AnyUser) -> protocol.QuestionList:
@@ -75,9 +84,27 @@ def handle(frame: Any, request: session_socket.SocketRequest) -> Sequence[Any]:
         case protocol.ChatDelete():
             messages.delete_message(frame.id, user=user)
         case protocol.ChatHide():
-            moderation.hide_message(frame.id, user=user, reason=frame.reason)
+            moderation.hide_message(frame.id, user=user, ground=frame.ground, reason=frame.reason)
         case protocol.ChatUnhide():
             moderation.unhide_message(frame.id, user=user)
+        case protocol.ChatApprove():
+            moderation.approve_message(frame.id, user=user, text=frame.text)
+        case protocol.ChatReject():
+            moderation.reject_message(frame.id, user=user, ground=frame.ground, reason=frame.reason)
+        case protocol.ChatReport():
+            moderation.report_message(frame.id, user=user, ground=frame.ground)
+        case protocol.ChatReact():
+            reactions.react_to_message(frame.id, user=user, emoji=frame.emoji, on=frame.on)
+        case protocol.ChatSanction():
+            sanctions.sanction_user(
+                request.session_id,
+                frame.user,
+                user=user,
+                minutes=frame.minutes,
+                reason=frame.reason,
+            )
+        case protocol.ChatLift():
+            sanctions.lift_sanction(request.session_id, frame.user, user=user)
         case protocol.ChatSlowMode():
             moderation.set_slow_mode(request.session_id, frame.seconds, user=user)
         case protocol.QuestionAsk():
@@ -105,7 +132,10 @@ def handle(frame: Any, request: session_socket.SocketRequest) -> Sequence[Any]:
 def snapshot(session: Session, user: AnyUser) -> Sequence[Any]:
     if not access.access_read_chat(user, session):
         return []
-    return [chat_history(session, user), question_list(session, user)]
+    frames: list[Any] = [chat_history(session, user), question_list(session, user)]
+    if access.access_moderate_chat(user, session):
+        frames.append(chat_queue(session))
+    return frames
 
 
 def personal_rooms(session: Session, user: AnyUser) -> Sequence[str]:

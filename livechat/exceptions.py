@@ -44,3 +44,15 @@ class UnknownMessage(ChatError):
 class UnknownQuestion(ChatError):
     code = "unknown_question"
     default_message = _("This question does not exist.")
+
+
+class Restricted(ChatError):
+    """A moderator barred this participant from posting (ban or timeout)."""
+
+    code = "restricted"
+    default_message = _("A moderator has barred you from posting in this chat.")
+
+
+class NewAccount(ChatError):
+    code = "new_account"
+    default_message = _("New accounts wait a little before posting.")

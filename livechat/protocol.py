@@ -1,15 +1,20 @@
 """Wire schemas of the chat frames on the session socket.
 
-Inbound: ``chat.post``, ``chat.delete``, ``chat.hide``, ``chat.unhide``,
-``chat.older``, ``chat.slow_mode``. Outbound events (with ``seq``): ``chat.message``
-(a new or restored message), ``chat.removed`` (deleted or hidden), ``chat.settings``.
-Replies and snapshot: ``chat.history``.
+Inbound: ``chat.post``, ``chat.delete``, ``chat.react``, ``chat.report``,
+``chat.older``; for moderators ``chat.hide``, ``chat.unhide``, ``chat.approve``,
+``chat.reject``, ``chat.sanction``, ``chat.lift``, ``chat.slow_mode``. Outbound
+room events (with ``seq``): ``chat.message`` (a new, approved or restored
+message), ``chat.removed`` (deleted, hidden or held for review),
+``chat.settings``, ``chat.transparency``, ``chat.reactions``. To moderators only
+(``seq`` 0): ``chat.queue`` (snapshot), ``chat.queued``, ``chat.unqueued``. To one
+person only: ``chat.notice``, ``chat.restriction``. Replies and snapshot:
+``chat.history``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -33,16 +38,78 @@ class ChatDelete(Frame, tag="chat.delete", kw_only=True):
     ref: str | None = None
 
 
+#: The public category of a removal (``livechat.models.Ground``).
+Ground = Literal["off_topic", "abuse", "spam", "personal_data", "other"]
+#: The emoji a message can get; anything else is refused.
+REACTIONS = ("👍", "❤️", "😂", "👏", "🤔", "😮")
+Emoji = Literal["👍", "❤️", "😂", "👏", "🤔", "😮"]
+Reason = Annotated[str, msgspec.Meta(max_length=1000)]
+
+
 class ChatHide(Frame, tag="chat.hide", kw_only=True):
-    """Moderators: hide a message from everyone, with a reason."""
+    """Moderators: hide a message from everyone, with a public ground and a note
+    for its author."""
 
     id: Id
-    reason: str = ""
+    ground: Ground = "other"
+    reason: Reason = ""
     ref: str | None = None
 
 
 class ChatUnhide(Frame, tag="chat.unhide", kw_only=True):
     id: Id
+    ref: str | None = None
+
+
+class ChatApprove(Frame, tag="chat.approve", kw_only=True):
+    """Moderators: publish a message from the queue (``text`` edits it first), or
+    mark a visible one reviewed."""
+
+    id: Id
+    text: str | None = None
+    ref: str | None = None
+
+
+class ChatReject(Frame, tag="chat.reject", kw_only=True):
+    """Moderators: refuse a message from the queue; its author is told why."""
+
+    id: Id
+    ground: Ground = "other"
+    reason: Reason = ""
+    ref: str | None = None
+
+
+class ChatReport(Frame, tag="chat.report", kw_only=True):
+    """Participants: report a message to the moderators (once per message)."""
+
+    id: Id
+    ground: Ground = "other"
+    ref: str | None = None
+
+
+class ChatReact(Frame, tag="chat.react", kw_only=True):
+    """Add (``on`` true) or take back an emoji reaction to a message."""
+
+    id: Id
+    emoji: Emoji
+    on: bool = True
+    ref: str | None = None
+
+
+class ChatSanction(Frame, tag="chat.sanction", kw_only=True):
+    """Moderators: bar ``user`` from posting, for ``minutes`` (a timeout) or until
+    lifted (a ban, ``minutes`` null). They still read the chat."""
+
+    user: Id
+    minutes: Annotated[int, msgspec.Meta(ge=1, le=10080)] | None = None
+    reason: Reason = ""
+    ref: str | None = None
+
+
+class ChatLift(Frame, tag="chat.lift", kw_only=True):
+    """Moderators: let ``user`` post again."""
+
+    user: Id
     ref: str | None = None
 
 
@@ -60,7 +127,20 @@ class ChatSlowMode(Frame, tag="chat.slow_mode", kw_only=True):
     ref: str | None = None
 
 
-Inbound = ChatPost | ChatDelete | ChatHide | ChatUnhide | ChatOlder | ChatSlowMode
+Inbound = (
+    ChatPost
+    | ChatDelete
+    | ChatHide
+    | ChatUnhide
+    | ChatApprove
+    | ChatReject
+    | ChatReport
+    | ChatReact
+    | ChatSanction
+    | ChatLift
+    | ChatOlder
+    | ChatSlowMode
+)
 
 
 class Author(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -85,6 +165,8 @@ class MessageState(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     created_at: datetime
     agenda_item: int | None
     reply_to: Quote | None
+    edited: bool
+    reactions: dict[str, int]
 
 
 class ChatMessage(Frame, tag="chat.message", kw_only=True):
@@ -93,7 +175,8 @@ class ChatMessage(Frame, tag="chat.message", kw_only=True):
 
 
 class ChatRemoved(Frame, tag="chat.removed", kw_only=True):
-    """A message left the chat: ``status`` is ``deleted`` or ``hidden``."""
+    """A message left the chat: ``status`` is ``deleted``, ``hidden`` or ``pending``
+    (held for review after reports)."""
 
     seq: int = 0
     id: int
@@ -101,16 +184,99 @@ class ChatRemoved(Frame, tag="chat.removed", kw_only=True):
 
 
 class ChatSettingsFrame(Frame, tag="chat.settings", kw_only=True):
+    """The chat's public rules: moderation ``mode`` (``open``, ``post_moderated``,
+    ``pre_moderated``) and slow mode."""
+
     seq: int = 0
     slow_mode_seconds: int
+    mode: str = "open"
 
 
 class ChatNotice(Frame, tag="chat.notice", kw_only=True):
-    """To the author only (seq 0): a moderator hid their message ``id``, and why."""
+    """To the author only (seq 0): their message ``id`` is ``pending`` (waiting for
+    review; ``message`` is it, for their page only), ``hidden`` or ``rejected``,
+    and why."""
 
     id: int
     status: str
     reason: str
+    message: MessageState | None = None
+
+
+class Restriction(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Why someone may not post: ``ban`` (no end) or ``timeout`` until ``until``."""
+
+    kind: str
+    until: datetime | None
+    reason: str
+
+
+class ChatRestriction(Frame, tag="chat.restriction", kw_only=True):
+    """To one person (seq 0): they may no longer post (``restriction``), or may
+    again (null)."""
+
+    restriction: Restriction | None
+
+
+class Transparency(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """How many messages moderators removed in this session, by ground."""
+
+    removed: int
+    grounds: dict[str, int]
+
+
+class ChatTransparency(Frame, tag="chat.transparency", kw_only=True):
+    seq: int = 0
+    transparency: Transparency
+
+
+class Reactions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    id: int
+    reactions: dict[str, int]
+
+
+class Reacted(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The emoji this viewer put on message ``id``."""
+
+    id: int
+    emojis: list[str]
+
+
+class ChatReactions(Frame, tag="chat.reactions", kw_only=True):
+    """The reaction counts of the messages that changed in the last second."""
+
+    seq: int = 0
+    messages: list[Reactions]
+
+
+class QueueItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A message for the moderators to review: ``status`` ``pending`` (not in the
+    room) or ``visible`` (post-moderation, reports); ``held_for`` is
+    ``premoderation``, ``blocked_words``, ``reports`` or empty."""
+
+    message: MessageState
+    status: str
+    held_for: str
+    reports: int
+    matched: list[str]
+
+
+class ChatQueue(Frame, tag="chat.queue", kw_only=True):
+    """Moderators' snapshot: every message waiting for review, oldest first."""
+
+    items: list[QueueItem]
+
+
+class ChatQueued(Frame, tag="chat.queued", kw_only=True):
+    """Moderators: a message entered the queue, or changed there (a new report)."""
+
+    item: QueueItem
+
+
+class ChatUnqueued(Frame, tag="chat.unqueued", kw_only=True):
+    """Moderators: message ``id`` left the queue (approved, rejected, hidden, deleted)."""
+
+    id: int
 
 
 class ChatHistory(Frame, tag="chat.history", kw_only=True):
@@ -119,12 +285,28 @@ class ChatHistory(Frame, tag="chat.history", kw_only=True):
     messages: list[MessageState]
     has_more: bool
     slow_mode_seconds: int
+    mode: str = "open"
     can_post: bool
     can_moderate: bool
+    restriction: Restriction | None = None
+    transparency: Transparency | None = None
+    reacted: list[Reacted]
     ref: str | None = None
 
 
-Outbound = ChatMessage | ChatRemoved | ChatSettingsFrame | ChatHistory | ChatNotice
+Outbound = (
+    ChatMessage
+    | ChatRemoved
+    | ChatSettingsFrame
+    | ChatHistory
+    | ChatNotice
+    | ChatRestriction
+    | ChatTransparency
+    | ChatReactions
+    | ChatQueue
+    | ChatQueued
+    | ChatUnqueued
+)
 
 
 class QuestionAsk(Frame, tag="question.ask", kw_only=True):

@@ -1,25 +1,40 @@
-"""Reading the chat: messages as the room sees them, newest page first."""
+"""Reading the chat: messages as the room sees them, newest page first, and the
+moderators' queue."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db.models import Count, F, Q
 
 from accounts.models import User
+from assemblies.access import AnyUser
 from assemblies.models import Role, Session
 from livechat import access
-from livechat.models import Message, Question
-from livechat.protocol import Author, MessageState, QuestionState, Quote
+from livechat.blocklist import session_blocklist
+from livechat.models import ChatSettings, Ground, Message, MessageReaction, Question
+from livechat.protocol import (
+    Author,
+    MessageState,
+    QuestionState,
+    QueueItem,
+    Quote,
+    Reacted,
+    Transparency,
+)
 from livechat.text import tokenize
 
 PAGE = 100
 
 
-def describe(messages: Iterable[Message], session: Session) -> list[MessageState]:
-    """Turn messages (with ``author`` and ``reply_to`` selected) into wire states."""
+def describe(
+    messages: Iterable[Message], session: Session, *, reactions: bool = True
+) -> list[MessageState]:
+    """Turn messages (with ``author`` and ``reply_to`` selected) into wire states;
+    ``reactions`` false skips counting them (a message just posted has none)."""
     messages = list(messages)
     badges = _badges(session, {m.author_id for m in messages if m.author_id is not None})
+    counts = reaction_counts([m.pk for m in messages]) if reactions else {}
     return [
         MessageState(
             id=m.pk,
@@ -29,9 +44,98 @@ def describe(messages: Iterable[Message], session: Session) -> list[MessageState
             created_at=m.created_at,
             agenda_item=m.agenda_item_id,
             reply_to=_quote(m.reply_to) if m.reply_to else None,
+            edited=m.edited,
+            reactions=counts.get(m.pk, {}),
         )
         for m in messages
     ]
+
+
+def reaction_counts(message_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Each message's count per emoji, in one query."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = (
+        MessageReaction.objects.filter(message_id__in=list(message_ids))
+        .values_list("message_id", "emoji")
+        .annotate(n=Count("id"))
+        .order_by("message_id", "emoji")
+    )
+    for message_id, emoji, n in rows:
+        counts.setdefault(message_id, {})[emoji] = n
+    return counts
+
+
+def reacted_by(user: AnyUser, messages: Iterable[Message]) -> list[Reacted]:
+    """The emoji ``user`` put on each of ``messages``."""
+    if not user.is_authenticated:
+        return []
+    mine: dict[int, list[str]] = {}
+    rows = MessageReaction.objects.filter(
+        message_id__in=[m.pk for m in messages], user_id=user.pk
+    ).values_list("message_id", "emoji")
+    for message_id, emoji in rows.order_by("message_id", "emoji"):
+        mine.setdefault(message_id, []).append(emoji)
+    return [Reacted(id=message_id, emojis=emojis) for message_id, emojis in mine.items()]
+
+
+def queue(session: Session) -> list[Message]:
+    """What waits for the moderators: pending messages and visible ones to review."""
+    return list(
+        Message.objects.filter(
+            Q(status=Message.Status.PENDING) | Q(status=Message.Status.VISIBLE, needs_review=True),
+            session=session,
+        )
+        .select_related("author", "reply_to__author")
+        .order_by("pk")
+    )
+
+
+def describe_queue(messages: Iterable[Message], session: Session) -> list[QueueItem]:
+    """Queue items with their open reports (since the last review) and blocked words."""
+    messages = list(messages)
+    settings = ChatSettings.objects.filter(session=session).first() or ChatSettings()
+    blocklist = session_blocklist(settings.blocked_words, settings.starter_blocklists)
+    reports = open_reports(messages)
+    return [
+        QueueItem(
+            message=state,
+            status=m.status,
+            held_for=m.held_for,
+            reports=reports.get(m.pk, 0),
+            matched=blocklist.matches(m.text),
+        )
+        for m, state in zip(messages, describe(messages, session, reactions=False), strict=True)
+    ]
+
+
+def open_reports(messages: Iterable[Message]) -> dict[int, int]:
+    """Reports made on each message since a moderator last reviewed it, in one query."""
+    since_review = Q(reports__isnull=False) & (
+        Q(reviewed_at__isnull=True) | Q(reports__created_at__gt=F("reviewed_at"))
+    )
+    rows = (
+        Message.objects.filter(pk__in=[m.pk for m in messages])
+        .annotate(n=Count("reports", filter=since_review))
+        .values_list("pk", "n")
+    )
+    return dict(rows)
+
+
+def transparency(session: Session) -> Transparency:
+    """How many messages moderators removed, by ground (what the room sees)."""
+    rows = (
+        Message.objects.filter(
+            session=session, status__in=[Message.Status.HIDDEN, Message.Status.REJECTED]
+        )
+        .values_list("ground")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    grounds: dict[str, int] = {}
+    for ground, n in rows:
+        key = ground or Ground.OTHER
+        grounds[key] = grounds.get(key, 0) + n
+    return Transparency(removed=sum(grounds.values()), grounds=grounds)
 
 
 def describe_questions(questions: Iterable[Question], session: Session) -> list[QuestionState]:
@@ -96,5 +200,5 @@ def visible_page(session: Session, *, before: int | None = None) -> tuple[list[M
     return page[:PAGE][::-1], len(page) > PAGE
 
 
-def message_state(message: Message) -> MessageState:
-    return describe([message], message.session)[0]
+def message_state(message: Message, *, reactions: bool = True) -> MessageState:
+    return describe([message], message.session, reactions=reactions)[0]

@@ -39,12 +39,17 @@ async def open_socket(
     return communicator
 
 
-async def snapshot(communicator: WebsocketCommunicator) -> dict[str, Any]:
-    """Read the opening snapshot (programme, chat, questions); return the programme state."""
+async def snapshot(
+    communicator: WebsocketCommunicator, *, moderator: bool = False
+) -> dict[str, Any]:
+    """Read the opening snapshot (programme, chat, questions, and the review queue
+    for moderators); return the programme state."""
     state = await next_frame(communicator)
     assert state["type"] == "session.state"
     assert (await next_frame(communicator))["type"] == "chat.history"
     assert (await next_frame(communicator))["type"] == "question.list"
+    if moderator:
+        assert (await next_frame(communicator))["type"] == "chat.queue"
     return state
 
 
@@ -100,7 +105,7 @@ async def test_organiser_actions_reach_every_open_page(session, organiser):
     viewer = await open_socket(session.pk)
     await snapshot(viewer)
     console = await open_socket(session.pk, cookie=await login_cookie(organiser))
-    await snapshot(console)
+    await snapshot(console, moderator=True)
 
     await console.send_json_to({"type": "session.start", "ref": "s1"})
     await console.send_json_to({"type": "agenda.advance", "ref": "a1"})
@@ -401,7 +406,7 @@ async def test_an_unexpected_failure_is_an_error_frame_not_a_closed_socket(
 
     monkeypatch.setattr(live, "advance_agenda", broken)
     socket = await open_socket(session.pk, cookie=await login_cookie(organiser))
-    await snapshot(socket)
+    await snapshot(socket, moderator=True)
 
     await socket.send_json_to({"type": "agenda.advance", "ref": "a"})
 

@@ -128,8 +128,8 @@ class TestServices:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("room_hub")
 class TestSocket:
-    async def opening(self, socket) -> dict:
-        frames = [await next_frame(socket) for _ in range(3)]
+    async def opening(self, socket, *, moderator: bool = False) -> dict:
+        frames = [await next_frame(socket) for _ in range(4 if moderator else 3)]
         assert frames[2]["type"] == "question.list"
         return frames[2]
 
@@ -140,7 +140,7 @@ class TestSocket:
         public = await open_socket(session.pk)
         await self.opening(public)
         mod = await open_socket(session.pk, cookie=await login_cookie(moderator))
-        assert (await self.opening(mod))["can_moderate"] is True
+        assert (await self.opening(mod, moderator=True))["can_moderate"] is True
         author = await open_socket(session.pk, cookie=await login_cookie(participant))
         assert (await self.opening(author))["premoderated"] is True
 
