@@ -1,18 +1,47 @@
-"""Pages of the live chat: the projector view shown to the hall, and exports.
+"""Pages of the live chat: the projector view shown to the hall, exports, and the
+moderators' settings page with the moderation log.
 
-Views read; every change goes through ``livechat.services`` (over the session
-socket). The projector page is a frame the script fills live from the session's
-socket, like the session page; the server renders what it already knows.
+Views read and parse; every change goes through ``livechat.services`` (over the
+session socket, or a form here). The projector page is a frame the script fills
+live from the session's socket, like the session page; the server renders what
+it already knows.
 """
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from assemblies.models import Session
+from accounts.models import User
+from assemblies.models import AuditEntry, Session
 from livechat import access
-from livechat.services import export
+from livechat.exceptions import ChatError
+from livechat.forms import ChatSettingsForm
+from livechat.models import ChatSettings, Ground, Message, Sanction
+from livechat.services import export, moderation, sanctions
+
+#: How many moderation log entries the settings page lists.
+LOG_LENGTH = 200
+#: What each chat action of the audit log is called on the settings page.
+ACTIONS = {
+    "chat.hide": gettext_lazy("hid a message"),
+    "chat.unhide": gettext_lazy("restored a message"),
+    "chat.approve": gettext_lazy("approved a message"),
+    "chat.reject": gettext_lazy("rejected a message"),
+    "chat.report": gettext_lazy("reported a message"),
+    "chat.hold": gettext_lazy("held a message after reports"),
+    "chat.ban": gettext_lazy("barred a participant"),
+    "chat.timeout": gettext_lazy("paused a participant"),
+    "chat.lift": gettext_lazy("let a participant post again"),
+    "chat.slow_mode": gettext_lazy("changed slow mode"),
+    "chat.configure": gettext_lazy("changed the chat settings"),
+}
 
 
 def projector(request: HttpRequest, pk: int) -> HttpResponse:
@@ -45,3 +74,74 @@ def session_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="session-{session.pk}-chat.{fmt}"'
     return response
+
+
+def _session_to_moderate(request: HttpRequest, pk: int) -> Session:
+    session = get_object_or_404(Session, pk=pk)
+    if not access.access_moderate_chat(request.user, session):
+        raise Http404  # missing and forbidden look the same
+    return session
+
+
+@login_required
+def chat_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """The chat's rules, who is barred from posting, and the moderation log."""
+    session = _session_to_moderate(request, pk)
+    current = ChatSettings.objects.filter(session=session).first() or ChatSettings()
+    form = ChatSettingsForm(request.POST or None, initial=ChatSettingsForm.initial_from(current))
+    if request.method == "POST" and form.is_valid():
+        try:
+            moderation.configure_chat(session.pk, user=request.user, **form.cleaned_data)
+        except ChatError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The chat settings are saved."))
+            return redirect("livechat:chat_settings", pk=session.pk)
+    now = timezone.now()
+    barred = (
+        Sanction.objects.filter(session=session, lifted_at__isnull=True)
+        .exclude(until__lte=now)
+        .select_related("user", "created_by")
+        .order_by("-created_at")
+    )
+    return render(
+        request,
+        "livechat/chat_settings.html",
+        {"session": session, "form": form, "barred": barred, "log": _log_rows(session)},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@login_required
+def lift_sanction(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+    session = _session_to_moderate(request, pk)
+    sanctions.lift_sanction(session.pk, user_id, user=request.user)
+    messages.success(request, _("This participant may post again."))
+    return redirect("livechat:chat_settings", pk=session.pk)
+
+
+def _log_rows(session: Session) -> list[dict[str, object]]:
+    """The session's chat moderation log, newest first: who, what, on what, why."""
+    entries = list(
+        AuditEntry.objects.filter(session=session, action__startswith="chat.")
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:LOG_LENGTH]
+    )
+    message_ids = {e.data.get("message") for e in entries} - {None}
+    user_ids = {e.data.get("user") for e in entries} - {None}
+    texts = dict(Message.objects.filter(pk__in=message_ids).values_list("pk", "text"))
+    names = {u.pk: u.public_name for u in User.objects.filter(pk__in=user_ids)}
+    grounds = dict(Ground.choices)
+    return [
+        {
+            "at": entry.created_at,
+            "who": entry.actor.public_name if entry.actor else _("automatic"),
+            "what": ACTIONS.get(entry.action, entry.action),
+            "message": texts.get(entry.data.get("message"), ""),
+            "participant": names.get(entry.data.get("user"), ""),
+            "ground": grounds.get(entry.data.get("ground", ""), ""),
+            "reason": entry.data.get("reason", ""),
+        }
+        for entry in entries
+    ]
