@@ -3,6 +3,7 @@
 
 PYTHON ?= python3
 PORT ?= 8000
+STANDIN_PORT ?= 8025
 VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
@@ -40,12 +41,19 @@ $(BUNDLE): $(NODE_STAMP) $(wildcard frontend/src/*)
 messages: $(STAMP_RUNTIME)
 	$(BIN)/pybabel --quiet compile -d locale -D django
 
+# Beside the demo, the bridge's stand-in (tests/standin/) plays Mastodon and Bluesky,
+# where people post under #assmednum now and then; the server runs the bridge.
+# Ctrl-C stops both.
 run: setup
 	$(PY) manage.py loaddemo
+	$(PY) manage.py demo_bridge --standin http://127.0.0.1:$(STANDIN_PORT)
 	@echo
 	@echo "  Plenary is serving the demo on http://127.0.0.1:$(PORT)/"
+	@echo "  (#assmednum posts arrive from the stand-in on 127.0.0.1:$(STANDIN_PORT))"
 	@echo
-	$(PY) -m plenary.server --port $(PORT)
+	@$(PY) -m tests.standin --port $(STANDIN_PORT) --demo & standin=$$!; \
+	trap 'kill $$standin 2>/dev/null; wait $$standin 2>/dev/null' EXIT INT TERM; \
+	$(PY) -m livechat.bridge.serve --port $(PORT)
 
 # Debian's Chromium drives the browser tests; installed when missing and we are root.
 $(CHROMIUM):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assemblies.access import AnyUser, access_view_session, roles_on_session
-from assemblies.models import Role, Session
+from assemblies.models import Event, Role, Session
 
 MODERATING_ROLES = {Role.Kind.ORGANISER, Role.Kind.MODERATOR}
 
@@ -33,3 +33,12 @@ def badge_for(roles: set[str]) -> str:
     if Role.Kind.MODERATOR in roles:
         return "moderator"
     return ""
+
+
+def access_configure_bridge(user: AnyUser, event: Event) -> bool:
+    """Set an event's hashtag bridge (its accounts): the event's organisers."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return Role.objects.filter(event=event, user=user, kind=Role.Kind.ORGANISER).exists()

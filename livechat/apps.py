@@ -8,5 +8,7 @@ class LivechatConfig(AppConfig):
 
     def ready(self) -> None:
         from livechat import consumers
+        from livechat.bridge import socket
 
         consumers.register()
+        socket.register()

@@ -80,6 +80,7 @@ def handle(frame: Any, request: session_socket.SocketRequest) -> Sequence[Any]:
                 text=frame.text,
                 client_id=frame.client_id,
                 reply_to=frame.reply_to,
+                share=frame.share,
             )
         case protocol.ChatDelete():
             messages.delete_message(frame.id, user=user)

@@ -56,3 +56,8 @@ class Restricted(ChatError):
 class NewAccount(ChatError):
     code = "new_account"
     default_message = _("New accounts wait a little before posting.")
+
+
+class BridgeOff(ChatError):
+    code = "bridge_off"
+    default_message = _("The hashtag bridge cannot post for this event.")

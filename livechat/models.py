@@ -9,16 +9,22 @@ why), ``hidden``, ``rejected`` or ``deleted``; the moderators' queue is every
 pending message and every visible one that ``needs_review`` (post-moderation,
 reports). ``ground`` is the public category of a hidden or rejected message, what
 the room's transparency line counts.
+
+A message imported by the hashtag bridge (``livechat.bridge``) has no author and
+a ``network``; its ``external_uri`` (the Mastodon status URI, the Bluesky
+``at://`` URI) is unique within the session, so a post seen twice (a backfill
+overlapping the stream, a Jetstream cursor replay) is stored once.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assemblies.models import AgendaItem, Session
+from assemblies.models import AgendaItem, Event, Session
 
 
 class ChatSettings(models.Model):
@@ -70,6 +76,13 @@ class Ground(models.TextChoices):
     OTHER = "other", _("other")
 
 
+class Network(models.TextChoices):
+    """Where an imported post comes from, or where a message is sent out to."""
+
+    MASTODON = "mastodon", _("Mastodon")
+    BLUESKY = "bluesky", _("Bluesky")
+
+
 class Message(models.Model):
     class Status(models.TextChoices):
         VISIBLE = "visible", _("visible")
@@ -82,6 +95,7 @@ class Message(models.Model):
         PREMODERATION = "premoderation", _("pre-moderation")
         BLOCKED_WORDS = "blocked_words", _("blocked words")
         REPORTS = "reports", _("reports")
+        IMPORTED = "imported", _("imported from the hashtag")
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="chat_messages")
     author = models.ForeignKey(
@@ -103,18 +117,34 @@ class Message(models.Model):
     needs_review = models.BooleanField(default=False)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     edited = models.BooleanField(default=False)  # by a moderator, before approving it
+    # The participant ticked "also post to #tag": sent out once a moderator approves.
+    share_requested = models.BooleanField(default=False)
+    # Imported from the event's hashtag (blank for the room's own messages).
+    network = models.CharField(max_length=20, choices=Network.choices, blank=True)
+    external_uri = models.CharField(max_length=500, blank=True)
+    external_url = models.URLField(max_length=500, blank=True)  # the original, for people
+    external_author_name = models.CharField(max_length=200, blank=True)
+    external_author_handle = models.CharField(max_length=200, blank=True)
+    external_author_url = models.URLField(max_length=500, blank=True)
+    content_warning = models.CharField(max_length=500, blank=True)
+    media = models.JSONField(default=list, blank=True)  # [{"url": ..., "alt": ...}]
 
     class Meta:
         ordering = ["session", "pk"]
         verbose_name = _("chat message")
         verbose_name_plural = _("chat messages")
         constraints = [
-            models.UniqueConstraint(fields=["author", "client_id"], name="chat_client_id_unique")
+            models.UniqueConstraint(fields=["author", "client_id"], name="chat_client_id_unique"),
+            models.UniqueConstraint(
+                fields=["session", "external_uri"],
+                condition=~Q(external_uri=""),
+                name="chat_external_uri_unique",
+            ),
         ]
         indexes = [models.Index(fields=["session", "status", "id"], name="chat_session_status")]
 
     def __str__(self) -> str:
-        return f"{self.author}: {self.text[:40]}"
+        return f"{self.author or self.external_author_handle}: {self.text[:40]}"
 
 
 class MessageReport(models.Model):
@@ -234,3 +264,104 @@ class QuestionVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.question}"
+
+
+class BridgeSettings(models.Model):
+    """An event's hashtag bridge: which tags, which accounts, how imports are moderated.
+
+    Secrets (the Mastodon token, the Bluesky app password) are stored encrypted
+    with a key derived from ``SECRET_KEY`` (``livechat.bridge.secrets``), or left
+    blank and read from the environment; pages show only their last characters.
+    """
+
+    class Imports(models.TextChoices):
+        QUEUE = "queue", _("wait for a moderator's approval")
+        CHAT = "chat", _("follow the chat's moderation mode")
+
+    event = models.OneToOneField(
+        Event, on_delete=models.CASCADE, primary_key=True, related_name="bridge_settings"
+    )
+    enabled = models.BooleanField(_("bridge on"), default=False)
+    extra_hashtags = models.CharField(
+        _("other hashtags"),
+        max_length=300,
+        blank=True,
+        help_text=_("Besides the event's own, separated by spaces, without the #."),
+    )
+    imports = models.CharField(
+        _("imported posts"), max_length=10, choices=Imports.choices, default=Imports.QUEUE
+    )
+    mastodon_instance = models.URLField(_("Mastodon instance"), blank=True)
+    mastodon_token = models.TextField(blank=True)  # encrypted
+    bluesky_handle = models.CharField(_("Bluesky handle"), max_length=253, blank=True)
+    bluesky_app_password = models.TextField(blank=True)  # encrypted
+    bluesky_pds = models.URLField(_("Bluesky server"), default="https://bsky.social")
+    jetstream_url = models.CharField(
+        _("Jetstream endpoint"),
+        max_length=300,
+        default="wss://jetstream2.us-east.bsky.network/subscribe",
+    )
+
+    class Meta:
+        verbose_name = _("hashtag bridge")
+        verbose_name_plural = _("hashtag bridges")
+
+    def __str__(self) -> str:
+        return f"{self.event} ({'on' if self.enabled else 'off'})"
+
+
+class BridgeState(models.Model):
+    """Where one network's side of an event's bridge stands: shown live to organisers,
+    and where a restarted bridge resumes (Mastodon's newest status id, Jetstream's
+    cursor in microseconds)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    network = models.CharField(max_length=20, choices=Network.choices)
+    connected = models.BooleanField(default=False)
+    stopped = models.BooleanField(default=False)  # refused credentials: fix, then save
+    last_post_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    resume_from = models.CharField(max_length=40, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "network"], name="one_bridge_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.network}: {'connected' if self.connected else 'down'}"
+
+
+class OutboundPost(models.Model):
+    """A chat message sent out (or to send) under the hashtag on one network.
+
+    ``idempotency_key`` goes with every attempt (Mastodon's ``Idempotency-Key``),
+    so a retried post is published once; ``external_uri`` is what the network
+    gave back, how the copy coming back on the stream is recognised.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("to send")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="outbound")
+    network = models.CharField(max_length=20, choices=Network.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    idempotency_key = models.CharField(max_length=64)
+    text = models.TextField()
+    external_uri = models.CharField(max_length=500, blank=True, db_index=True)
+    error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "network"], name="one_copy_per_network")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} → {self.network} ({self.status})"

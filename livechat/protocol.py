@@ -23,11 +23,13 @@ from plenary.realtime.protocol import Frame, Id
 
 
 class ChatPost(Frame, tag="chat.post", kw_only=True):
-    """Post ``text``; ``client_id`` makes a retried post count once."""
+    """Post ``text``; ``client_id`` makes a retried post count once; ``share`` asks
+    for it to go out under the event's hashtag once a moderator approves it."""
 
     text: str
     client_id: str
     reply_to: Id | None = None
+    share: bool = False
     ref: str | None = None
 
 
@@ -157,6 +159,27 @@ class Quote(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     excerpt: str
 
 
+class MediaLink(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """An image or video of an imported post: a link, with its description."""
+
+    url: str
+    alt: str
+
+
+class Source(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Where an imported post comes from (the hashtag bridge): the ``network``
+    (``mastodon``, ``bluesky``), the original (``url``), its author's name, handle
+    and page, its content warning (shown collapsed; "" for none) and its media."""
+
+    network: str
+    url: str
+    author_name: str
+    author_handle: str
+    author_url: str
+    content_warning: str
+    media: list[MediaLink]
+
+
 class MessageState(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     id: int
     author: Author
@@ -167,6 +190,7 @@ class MessageState(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reply_to: Quote | None
     edited: bool
     reactions: dict[str, int]
+    source: Source | None  # null for the room's own messages
 
 
 class ChatMessage(Frame, tag="chat.message", kw_only=True):
@@ -367,3 +391,39 @@ class QuestionList(Frame, tag="question.list", kw_only=True):
 
 
 QuestionOutbound = QuestionUpdated | QuestionList
+
+
+class BridgeSend(Frame, tag="bridge.send", kw_only=True):
+    """Moderators: send visible message ``id`` out under the event's hashtag, on
+    every network the bridge can post to."""
+
+    id: Id
+    ref: str | None = None
+
+
+BridgeInbound = BridgeSend
+
+
+class NetworkState(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One network's side of the hashtag bridge: ``connected``, ``stopped`` (the
+    credentials were refused: an organiser must fix them), when the last post came
+    in, and the last error (with its time)."""
+
+    network: str
+    connected: bool
+    stopped: bool
+    last_post_at: datetime | None
+    last_error: str
+    last_error_at: datetime | None
+
+
+class BridgeStatus(Frame, tag="bridge.status", kw_only=True):
+    """Moderators (``seq`` 0): where the event's hashtag bridge stands, sent in the
+    snapshot and whenever it changes. ``hashtags`` are the tags followed; an empty
+    ``networks`` means no bridge is configured."""
+
+    hashtags: list[str]
+    networks: list[NetworkState]
+
+
+BridgeOutbound = BridgeStatus

@@ -19,12 +19,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from assemblies.models import AuditEntry, Session
+from assemblies.models import AuditEntry, Event, Session
 from livechat import access
+from livechat.bridge import secrets
 from livechat.exceptions import ChatError
-from livechat.forms import ChatSettingsForm
-from livechat.models import ChatSettings, Ground, Message, Sanction
-from livechat.services import export, moderation, sanctions
+from livechat.forms import BridgeSettingsForm, ChatSettingsForm
+from livechat.models import BridgeSettings, ChatSettings, Ground, Message, Sanction
+from livechat.services import bridge, export, moderation, sanctions
 
 #: How many moderation log entries the settings page lists.
 LOG_LENGTH = 200
@@ -41,6 +42,8 @@ ACTIONS = {
     "chat.lift": gettext_lazy("let a participant post again"),
     "chat.slow_mode": gettext_lazy("changed slow mode"),
     "chat.configure": gettext_lazy("changed the chat settings"),
+    "chat.share": gettext_lazy("sent a message out under the hashtag"),
+    "chat.bridge_stopped": gettext_lazy("the hashtag bridge stopped: credentials refused"),
 }
 
 
@@ -145,3 +148,41 @@ def _log_rows(session: Session) -> list[dict[str, object]]:
         }
         for entry in entries
     ]
+
+
+@login_required
+def bridge_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    """The event's hashtag bridge: tags, accounts (secrets masked), and its state."""
+    event = get_object_or_404(Event, slug=slug)
+    if not access.access_configure_bridge(request.user, event):
+        raise Http404  # missing and forbidden look the same
+    current = BridgeSettings.objects.filter(event=event).first() or BridgeSettings(event=event)
+    form = BridgeSettingsForm(
+        request.POST or None, initial=BridgeSettingsForm.initial_from(current)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            bridge.configure_bridge(event.pk, user=request.user, **form.service_arguments())
+        except ChatError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The hashtag bridge settings are saved."))
+            return redirect("livechat:bridge_settings", slug=event.slug)
+    stored = {
+        "mastodon_token": secrets.masked(secrets.unseal(current.mastodon_token)),
+        "bluesky_app_password": secrets.masked(secrets.unseal(current.bluesky_app_password)),
+        "env_mastodon_token": bool(secrets.from_env(secrets.ENV_MASTODON_TOKEN)),
+        "env_bluesky_app_password": bool(secrets.from_env(secrets.ENV_BLUESKY_APP_PASSWORD)),
+    }
+    return render(
+        request,
+        "livechat/bridge_settings.html",
+        {
+            "event": event,
+            "form": form,
+            "stored": stored,
+            "status": bridge.bridge_status(event.pk),
+            "hashtags": bridge.hashtags(current) if event.hashtag or current.extra_hashtags else [],
+        },
+        status=400 if form.errors else 200,
+    )

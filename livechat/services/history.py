@@ -15,11 +15,13 @@ from livechat.blocklist import session_blocklist
 from livechat.models import ChatSettings, Ground, Message, MessageReaction, Question
 from livechat.protocol import (
     Author,
+    MediaLink,
     MessageState,
     QuestionState,
     QueueItem,
     Quote,
     Reacted,
+    Source,
     Transparency,
 )
 from livechat.text import tokenize
@@ -38,7 +40,7 @@ def describe(
     return [
         MessageState(
             id=m.pk,
-            author=_author(m.author, badges),
+            author=_external_author(m) if m.network else _author(m.author, badges),
             text=m.text,
             tokens=tokenize(m.text),
             created_at=m.created_at,
@@ -46,9 +48,29 @@ def describe(
             reply_to=_quote(m.reply_to) if m.reply_to else None,
             edited=m.edited,
             reactions=counts.get(m.pk, {}),
+            source=_source(m),
         )
         for m in messages
     ]
+
+
+def _source(message: Message) -> Source | None:
+    """Where an imported post comes from; None for the room's own messages."""
+    if not message.network:
+        return None
+    return Source(
+        network=message.network,
+        url=message.external_url,
+        author_name=message.external_author_name,
+        author_handle=message.external_author_handle,
+        author_url=message.external_author_url,
+        content_warning=message.content_warning,
+        media=[
+            MediaLink(url=str(m.get("url", "")), alt=str(m.get("alt", "")))
+            for m in message.media or ()
+            if isinstance(m, dict)
+        ],
+    )
 
 
 def reaction_counts(message_ids: Iterable[int]) -> dict[int, dict[str, int]]:
@@ -162,10 +184,20 @@ def _author(user: User | None, badges: dict[int, str]) -> Author:
     return Author(id=user.pk, name=user.public_name, badge=badges.get(user.pk, ""))
 
 
+def _external_author(message: Message) -> Author:
+    """An imported post's author, as the chat names people: no account, no badge."""
+    return Author(
+        id=None, name=message.external_author_name or message.external_author_handle, badge=""
+    )
+
+
 def _quote(message: Message) -> Quote | None:
     if message.status != Message.Status.VISIBLE:
         return None
-    author = message.author.public_name if message.author else ""
+    if message.network:
+        author = message.external_author_name or message.external_author_handle
+    else:
+        author = message.author.public_name if message.author else ""
     excerpt = message.text if len(message.text) <= 120 else message.text[:119] + "…"
     return Quote(id=message.pk, author=author, excerpt=excerpt)
 

@@ -12,7 +12,9 @@ Then where the message goes: a message with a blocked word, or any message of a
 pre-moderated chat, waits in the moderators' queue (``pending``; its author sees
 it marked as waiting); in a post-moderated chat it reaches the room at once and
 the queue too (``needs_review``); in an open chat, the room only. Moderators'
-own messages always reach the room at once.
+own messages always reach the room at once. A participant's message that asks to
+go out under the event's hashtag (``share``) always reaches the queue: it leaves
+the room only once a moderator approves it (``livechat.services.bridge``).
 """
 
 from __future__ import annotations
@@ -78,7 +80,13 @@ def _check_pace(session: Session, user: AnyUser, slow_mode_seconds: int) -> None
 
 @transaction.atomic
 def post_message(
-    session_id: int, *, user: AnyUser, text: str, client_id: str, reply_to: int | None = None
+    session_id: int,
+    *,
+    user: AnyUser,
+    text: str,
+    client_id: str,
+    reply_to: int | None = None,
+    share: bool = False,
 ) -> Message:
     """Store a participant's message and send it to the room."""
     existing = previous_post(Message, user=user, client_id=client_id, session_id=session_id)
@@ -98,7 +106,7 @@ def post_message(
             status, held_for = Message.Status.PENDING, Message.Held.BLOCKED_WORDS
         elif settings.mode == ChatSettings.Mode.PRE_MODERATED:
             status, held_for = Message.Status.PENDING, Message.Held.PREMODERATION
-        elif settings.mode == ChatSettings.Mode.POST_MODERATED:
+        elif settings.mode == ChatSettings.Mode.POST_MODERATED or share:
             needs_review = True
     quoted = None
     if reply_to is not None:
@@ -119,6 +127,7 @@ def post_message(
                 status=status,
                 held_for=held_for,
                 needs_review=needs_review,
+                share_requested=share,
             )
     except IntegrityError:  # the same post, retried concurrently
         return Message.objects.get(author_id=user.pk, client_id=client_id)
