@@ -7,6 +7,10 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("me/", views.my_data, name="my_data"),
+    path("me/data.json", views.download_data, name="download_data"),
+    path("me/erase/", views.erase_account, name="erase_account"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html"),

@@ -57,6 +57,16 @@ class Body(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     charter = models.TextField(_("charter"), blank=True)
     territory = models.TextField(_("territory"), blank=True)
+    retention_days = models.PositiveIntegerField(
+        _("days personal data is kept"),
+        null=True,
+        blank=True,
+        default=365,
+        help_text=_(
+            "Days after a session ends before its chat, questions and attendance are "
+            "deleted. Empty keeps them. Published minutes are kept."
+        ),
+    )
 
     class Meta:
         ordering = ["organisation__name", "name"]
@@ -197,6 +207,7 @@ class Session(models.Model):
     remote_participation = models.BooleanField(_("remote participation open"), default=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    purged_at = models.DateTimeField(_("personal data deleted at"), null=True, blank=True)
 
     objects = SessionQuerySet.as_manager()
 

@@ -7,8 +7,9 @@ class LivechatConfig(AppConfig):
     verbose_name = _("Live chat")
 
     def ready(self) -> None:
-        from livechat import consumers
+        from livechat import consumers, personal_data
         from livechat.bridge import socket
 
         consumers.register()
         socket.register()
+        personal_data.register_area()
