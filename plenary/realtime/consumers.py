@@ -2,10 +2,12 @@
 
 On connect it checks access, joins the process hub, then sends either the events
 missed since the client's ``?since=<seq>`` or a fresh snapshot, and from then on
-the room's live events in ``seq`` order. One writer task drains the socket's
-bounded outbox, so frames to one socket are written one at a time and a slow
-socket costs a fixed amount of memory before it is closed with
-``CloseCode.TOO_SLOW``.
+the room's live events in ``seq`` order. Live events and replies go through the
+socket's ``Outbox``: written straight to the connection's transport under Uvicorn
+(``plenary.server.direct_wire``), else queued for the socket's one writer task,
+which sends them with the server's ASGI ``send``. Either way frames to one socket
+leave in order, and a slow socket costs a fixed amount of memory before it is
+closed with ``CloseCode.TOO_SLOW``.
 
 Subclasses implement ``find_room`` (access included), ``snapshot`` and
 ``handle_frame``; they reply with ``self.reply(frame)``.
@@ -33,6 +35,7 @@ from django.utils.translation.trans_real import (
 from plenary.realtime import protocol
 from plenary.realtime.events import current_seq, encode_frame, events_between
 from plenary.realtime.hub import Outbox, get_hub
+from plenary.server import direct_wire
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +50,8 @@ class KeepServerSend:
     Channels' session and auth middleware wrap ``send`` to save the session when a
     response starts; a room event frame needs none of that, and at tens of
     thousands of frames a second the wrappers cost a large share of a core. The
-    writer sends room frames with this one (``SERVER_SEND``).
+    writer sends room frames with this one (``SERVER_SEND``), and under Uvicorn it
+    leads to the connection that ``direct_wire`` writes to.
     """
 
     def __init__(self, app: Any) -> None:
@@ -70,7 +74,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
     writer: asyncio.Task[None] | None = None
     closing: asyncio.Task[None] | None = None
     joined: list[str] = []
-    last_sent = 0
 
     # -- to implement ---------------------------------------------------------------
 
@@ -134,8 +137,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._leave_all()
             self.room = None
             raise
-        self.last_sent = seq
-        self.writer = asyncio.create_task(self._write())
+        send = self.scope.get(SERVER_SEND, self.base_send)
+        self.outbox.start(seq, direct_wire(send))
+        self.writer = asyncio.create_task(self._write(send))
 
     def _language(self) -> str:
         """The page's language: the language cookie, else the browser's preference."""
@@ -198,20 +202,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Whether this socket's snapshot is the same for everyone like it (anonymous)."""
         return not self.scope["user"].is_authenticated
 
-    async def _write(self) -> None:
+    async def _write(self, send: Any) -> None:
+        """Send what the outbox queues (all of it without a wire, backlog with one)."""
         assert self.outbox is not None
-        queue = self.outbox.queue
-        send = self.scope.get(SERVER_SEND, self.base_send)
-        while True:
-            seq, frame = await queue.get()
-            if seq:
-                if seq <= self.last_sent:
-                    continue  # already sent in the opening replay
-                self.last_sent = seq
-            try:
-                await send({"type": "websocket.send", "text": frame})
-            except (OSError, RuntimeError):  # the client went away; a disconnect follows
-                return
+
+        async def send_text(text: str) -> None:
+            await send({"type": "websocket.send", "text": text})
+
+        try:
+            await self.outbox.run(send_text)
+        except (OSError, RuntimeError):  # the client went away; a disconnect follows
+            return
 
     def _too_slow(self) -> None:
         """Drop what is queued and close: the client resumes from its last seq."""

@@ -63,6 +63,47 @@ async def test_organiser_actions_reach_a_viewer_on_the_same_server(
     await console.close()
 
 
+@pytest.mark.parametrize("kind", ["uvicorn", "daphne"])
+async def test_a_burst_of_events_reaches_every_viewer_in_order(
+    session, organiser, participant, start_server, kind
+):
+    """Under Uvicorn the events are written straight to each transport, under Daphne
+    through its ASGI send: either way every viewer sees the same frames in order."""
+    server = await sync_to_async(start_server)(kind)
+    console = await connect(server.url, session.pk, cookie=await login_cookie(organiser))
+    poster = await connect(server.url, session.pk, cookie=await login_cookie(participant))
+    viewers = [await connect(server.url, session.pk) for _ in range(3)]
+    for socket in [console, poster, *viewers]:
+        await frame_of(socket, "question.list")  # the end of the opening snapshot
+
+    # Sent back to back, without waiting for the acks.
+    for ref, kind_ in enumerate(["session.start", "agenda.advance", "agenda.advance"]):
+        await console.send(json.dumps({"type": kind_, "ref": str(ref)}))
+    for n in range(4):
+        await poster.send(
+            json.dumps(
+                {"type": "chat.post", "text": f"message {n}", "client_id": f"c{n}", "ref": str(n)}
+            )
+        )
+    acks = [(await frame_of(console, "ack"))["ref"] for _ in range(3)]
+    acks += [(await frame_of(poster, "ack"))["ref"] for _ in range(4)]
+
+    expected = 2 + 2 + 4  # start: status and current item; two advances; four messages
+    seen = []
+    for viewer in viewers:
+        frames = [json.loads(await asyncio.wait_for(viewer.recv(), 5)) for _ in range(expected)]
+        seen.append([(frame["seq"], frame["type"]) for frame in frames])
+        texts = [f["message"]["text"] for f in frames if f["type"] == "chat.message"]
+        assert texts == [f"message {n}" for n in range(4)]
+        await viewer.close()
+    assert acks == ["0", "1", "2", "0", "1", "2", "3"]
+    assert [seq for seq, _ in seen[0]] == list(range(1, expected + 1))
+    assert seen[1] == seen[0]
+    assert seen[2] == seen[0]
+    await console.close()
+    await poster.close()
+
+
 async def test_a_viewer_that_reconnects_resumes_without_gap_or_duplicate(
     session, organiser, live_server_url
 ):
