@@ -18,12 +18,15 @@ def chat_is_open(session: Session) -> bool:
     return session.status in {Session.Status.SCHEDULED, Session.Status.LIVE}
 
 
-def access_moderate_chat(user: AnyUser, session: Session) -> bool:
+def access_moderate_chat(user: AnyUser, session: Session, roles: set[str] | None = None) -> bool:
+    """``roles``, when the caller already read them, saves reading them again."""
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
-    return bool(MODERATING_ROLES & roles_on_session(user, session))
+    if roles is None:
+        roles = roles_on_session(user, session)
+    return bool(MODERATING_ROLES & roles)
 
 
 def badge_for(roles: set[str]) -> str:

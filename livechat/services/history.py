@@ -30,12 +30,18 @@ PAGE = 100
 
 
 def describe(
-    messages: Iterable[Message], session: Session, *, reactions: bool = True
+    messages: Iterable[Message],
+    session: Session,
+    *,
+    reactions: bool = True,
+    badges: dict[int, str] | None = None,
 ) -> list[MessageState]:
     """Turn messages (with ``author`` and ``reply_to`` selected) into wire states;
-    ``reactions`` false skips counting them (a message just posted has none)."""
+    ``reactions`` false skips counting them (a message just posted has none);
+    ``badges`` by author id, when the caller knows them, saves reading roles."""
     messages = list(messages)
-    badges = _badges(session, {m.author_id for m in messages if m.author_id is not None})
+    if badges is None:
+        badges = _badges(session, {m.author_id for m in messages if m.author_id is not None})
     counts = reaction_counts([m.pk for m in messages]) if reactions else {}
     return [
         MessageState(
@@ -232,5 +238,7 @@ def visible_page(session: Session, *, before: int | None = None) -> tuple[list[M
     return page[:PAGE][::-1], len(page) > PAGE
 
 
-def message_state(message: Message, *, reactions: bool = True) -> MessageState:
-    return describe([message], message.session, reactions=reactions)[0]
+def message_state(
+    message: Message, *, reactions: bool = True, badges: dict[int, str] | None = None
+) -> MessageState:
+    return describe([message], message.session, reactions=reactions, badges=badges)[0]

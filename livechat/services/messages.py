@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import User
-from assemblies.access import AnyUser
+from assemblies.access import AnyUser, roles_on_session
 from assemblies.models import Session
 from livechat import access
 from livechat.blocklist import session_blocklist
@@ -92,12 +92,13 @@ def post_message(
     existing = previous_post(Message, user=user, client_id=client_id, session_id=session_id)
     if existing is not None:
         return existing
+    assert isinstance(user, User)  # previous_post let only logged-in users through
     session = open_session(session_id, user=user)
     text = checked_text(text, limit=MAX_LENGTH)
     settings = ChatSettings.objects.filter(session=session).first() or ChatSettings(session=session)
-    moderator = access.access_moderate_chat(user, session)
+    roles = roles_on_session(user, session)  # read once: moderation and the badge
+    moderator = access.access_moderate_chat(user, session, roles)
     if not moderator:
-        assert isinstance(user, User)  # previous_post let only logged-in users through
         _check_standing(session, user, settings)
     _check_pace(session, user, 0 if moderator else settings.slow_mode_seconds)
     status, held_for, needs_review = Message.Status.VISIBLE, "", False
@@ -119,7 +120,7 @@ def post_message(
         with transaction.atomic():
             message = Message.objects.create(
                 session=session,
-                author_id=user.pk,
+                author=user,
                 client_id=client_id,
                 text=text,
                 agenda_item_id=session.current_item_id,
@@ -131,7 +132,7 @@ def post_message(
             )
     except IntegrityError:  # the same post, retried concurrently
         return Message.objects.get(author_id=user.pk, client_id=client_id)
-    state = message_state(message, reactions=False)
+    state = message_state(message, reactions=False, badges={user.pk: access.badge_for(roles)})
     if status == Message.Status.VISIBLE:
         record_event(session_room(session.pk), ChatMessage(message=state))
     else:

@@ -196,3 +196,14 @@ def test_a_hide_reason_loses_its_control_characters(session, organiser, particip
 
     message.refresh_from_db()
     assert message.reason == "abus"
+
+
+def test_posting_reads_and_writes_a_fixed_number_of_times(
+    session, participant, django_assert_max_num_queries
+):
+    messages.post_message(session.pk, user=participant, text="Premier", client_id="p0")
+
+    # Who posts, the chat's rules, the poster's standing and pace, the row, the
+    # room's event: the count is what one post costs on the event loop's thread.
+    with django_assert_max_num_queries(14):
+        messages.post_message(session.pk, user=participant, text="Deuxième", client_id="p1")
