@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from assemblies import access, protocol, session_socket
 from assemblies.models import Session
-from assemblies.services import live
+from assemblies.services import live, presence
 from assemblies.services.state import session_state
 from plenary.errors import DomainError
 from plenary.realtime.consumers import RoomConsumer
@@ -30,6 +30,18 @@ logger = logging.getLogger(__name__)
 class SessionConsumer(RoomConsumer):
     session_id: int
     session: Session
+    presence_ticket: presence.Ticket | None = None
+
+    async def connect(self) -> None:
+        await super().connect()
+        if self.room is not None:  # counted once it follows the room
+            self.presence_ticket = await presence.arrive(self.session_id, self.scope["user"])
+
+    async def disconnect(self, code: int) -> None:
+        await super().disconnect(code)
+        if self.presence_ticket is not None:
+            ticket, self.presence_ticket = self.presence_ticket, None
+            await presence.depart(ticket)
 
     def find_room(self) -> str | None:
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])

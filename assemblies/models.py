@@ -326,3 +326,43 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+
+class Attendance(models.Model):
+    """One logged-in person's presence at a session: online, in the hall, or both.
+
+    ``open_sockets`` counts the person's open session pages across every server
+    process; ``present_since`` is when it went from 0 to 1, and each return to 0
+    adds the interval to ``seconds_present``. ``seen_at`` is refreshed while pages
+    stay open, so a process that died without closing its sockets is noticed
+    (``assemblies.services.presence``). ``checked_in_at`` is set when the person
+    scans the hall's QR code.
+    """
+
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("session")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="attendances",
+        verbose_name=_("user"),
+    )
+    first_joined_at = models.DateTimeField(_("first joined at"), null=True, blank=True)
+    last_left_at = models.DateTimeField(_("last left at"), null=True, blank=True)
+    seconds_present = models.PositiveIntegerField(_("seconds present online"), default=0)
+    open_sockets = models.PositiveIntegerField(default=0)
+    present_since = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in at the hall"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "first_joined_at", "pk"]
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="attendance_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.session}"

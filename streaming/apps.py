@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StreamingConfig(AppConfig):
+    name = "streaming"
+    verbose_name = _("Streaming")
+
+    def ready(self) -> None:
+        from streaming import consumers
+
+        consumers.register()
