@@ -13,15 +13,32 @@
 //   and replaces the list; one with a `ref` answers `chat.older`.
 // - Focus only moves when the user acts, or when the element holding it leaves.
 // - Filters (a hashtag, an agenda item) only hide messages: the list keeps them all.
+// - The author's own messages waiting for review (`chat.notice` pending, with the
+//   message) are shown to them alone, marked as waiting, in their place by id;
+//   the `chat.message` that publishes one replaces it, a rejection removes it. A
+//   snapshot drops them (the server's history holds visible messages only).
+// - State changes that are not new messages (reactions, "reported", a sanction's
+//   buttons) update the message's element in place: rebuilding it would make the
+//   log (aria-relevant="additions") read the message out again.
+// - A participant barred from posting (`restriction`) sees why in place of the
+//   composer, which is disabled; a timeout ends by itself at its `until`.
 //
 // Every word comes from templates/livechat/fragment_chat.html, so it is translated.
+// The review queue is chat-queue.js, reactions chat-reactions.js, and the text box
+// composer.js (shared with the questions).
 
+import { createQueue } from "./chat-queue.js";
+import { createReactions } from "./chat-reactions.js";
+import { createComposer } from "./composer.js";
 import { agendaTitles } from "./questions.js";
-import { format, INERT, randomId, timeFormat } from "./text.js";
+import { dayTimeFormat, format, INERT, timeFormat, zonedFormat } from "./text.js";
 
 const CAP = 500;
 const NEAR_BOTTOM = 48; // pixels from the bottom that still count as "at the bottom"
 const CLOSED_STATUSES = new Set(["ended", "cancelled"]);
+const MODERATORS = new Set(["organiser", "moderator"]); // badges that cannot be sanctioned
+const TIMEOUT_MINUTES = 10;
+const MAX_TIMER = 2 ** 31 - 1; // setTimeout's longest delay
 
 function safeUrl(value) {
   let url;
@@ -42,6 +59,17 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     strings[span.dataset.key] = span.textContent.trim();
   }
   const messageTemplate = $("template[data-chat-message-template]").content.firstElementChild;
+  const groundTemplate = $("template[data-chat-grounds]").content;
+  const groundLabels = new Map(
+    [...groundTemplate.querySelectorAll("option")].map((option) => [option.value, option.textContent.trim()]),
+  );
+  const groundOptions = () => [...groundTemplate.querySelectorAll("option")].map((o) => o.cloneNode(true));
+  const emoji = new Map(
+    [...$("template[data-chat-emoji]").content.querySelectorAll("[data-emoji]")].map((span) => [
+      span.dataset.emoji,
+      span.textContent.trim(),
+    ]),
+  );
 
   const log = $("[data-chat-log]");
   const list = $("[data-chat-list]");
@@ -55,17 +83,24 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
   const alertLine = $("[data-chat-alert]");
   const filterBar = $("[data-chat-filter]");
   const filterLabel = $("[data-chat-filter-label]");
+  const transparencyLine = $("[data-chat-transparency]");
 
   const form = $("[data-chat-form]");
   const input = $("[data-chat-input]");
   const count = $("[data-chat-count]");
   const remaining = $("[data-chat-remaining]");
   const slowLine = $("[data-chat-slow]");
+  const modeHint = $("[data-chat-mode]");
+  const restrictedLine = $("[data-chat-restricted]");
   const errorLine = $("[data-chat-error]");
   const sendButton = $("[data-chat-send]");
   const replying = $("[data-chat-replying]");
   const replyingLabel = $("[data-chat-replying-label]");
   const closed = $("[data-chat-closed]");
+
+  const reportForm = $("[data-chat-report-form]");
+  const reportTitle = $("[data-chat-report-title]");
+  const reportGround = $("#chat-report-ground");
 
   const moderation = $("[data-chat-moderation]");
   const slowForm = $("[data-chat-slow-form]");
@@ -73,6 +108,12 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
   const hideForm = $("[data-chat-hide-form]");
   const hideTitle = $("[data-chat-hide-title]");
   const hideReason = $("[data-chat-hide-reason]");
+  const hideGround = $("#chat-hide-ground");
+  const sanctionForm = $("[data-chat-sanction-form]");
+  const sanctionTitle = $("[data-chat-sanction-title]");
+  const sanctionReason = $("[data-chat-sanction-reason]");
+  const sanctionSubmit = $("[data-chat-sanction-submit]");
+  const modeLine = $("[data-chat-mode-line]");
   const notice = $("[data-chat-notice]");
   const noticeText = $("[data-chat-notice-text]");
   const undoButton = $("[data-chat-undo]");
@@ -81,9 +122,19 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
   const maxLength = Number(root.dataset.maxLength) || 500;
   const lang = document.documentElement.lang || undefined;
   const clock = timeFormat(lang, root.dataset.timeZone);
+  const dayClock = dayTimeFormat(lang, root.dataset.timeZone);
+  const day = zonedFormat(lang, root.dataset.timeZone, { dateStyle: "short" });
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+  const plural = new Intl.PluralRules(lang);
+  const groundList = typeof Intl.ListFormat === "function"
+    ? new Intl.ListFormat(lang, { type: "unit", style: "short" })
+    : { format: (items) => items.join(", ") };
 
-  const entries = new Map(); // message id -> { message, li }
+  for (const select of root.querySelectorAll("select[data-chat-grounds-select]")) {
+    select.append(...groundOptions());
+  }
+
+  const entries = new Map(); // message id -> { message, li, pending }
   const state = {
     synced: false,
     hasMore: false,
@@ -94,13 +145,35 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     item: null, // an agenda item id, as a string
     unseen: 0,
     replyTo: null, // { id, name }
-    pending: null, // { text, clientId, replyTo }: a post not yet acknowledged
-    waitingForSocket: false,
-    sending: false,
     loadingOlder: false,
     hiding: null, // { id, name } while the hide form is open
+    reporting: null, // { id, name } while the report form is open
+    sanctioning: null, // { id, user, name, minutes } while the sanction form is open
     lastHidden: null, // id of the message this moderator hid last (for "Undo")
+    undo: null, // what "Undo" does, or null
+    mode: "open",
+    restriction: null, // { kind, until, reason } while this viewer may not post
+    reported: new Set(), // ids of the messages this viewer reported
+    sanctioned: new Map(), // user id -> "ban" | "timeout": sanctions this moderator set here
   };
+  let restrictionTimer = null;
+
+  const reactions = createReactions({
+    emoji,
+    strings,
+    canReact: userId !== null,
+    send: (frame) => act(frame),
+  });
+  const queue = moderation
+    ? createQueue(root, {
+      strings,
+      act: (frame) => socket.request(frame),
+      announce,
+      clock,
+      plural,
+      groundOptions,
+    })
+    : null;
 
   // -- scrolling -------------------------------------------------------------------
 
@@ -213,7 +286,48 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     }
   }
 
-  function build(message) {
+  function sanctionable(message) {
+    return state.canModerate && message.author.id !== null && !MODERATORS.has(message.author.badge)
+      && !isMine(message);
+  }
+
+  // The buttons that depend on what this viewer did since (report, sanctions).
+  function updateActions(li, message, pending) {
+    const name = authorName(message);
+    const report = li.querySelector('[data-action="report"]');
+    report.hidden = pending || userId === null || isMine(message) || state.canModerate;
+    const reported = state.reported.has(message.id);
+    report.textContent = reported ? strings.reported : report.dataset.text;
+    report.setAttribute("aria-label", format(reported ? strings.reportedLabel : strings.report, { name }));
+    if (reported) report.setAttribute("aria-disabled", "true");
+    else report.removeAttribute("aria-disabled");
+
+    // Named by their visible words, described by the author's name.
+    const canSanction = !pending && sanctionable(message);
+    const sanctioned = canSanction && state.sanctioned.has(message.author.id);
+    const focused = li.contains(document.activeElement) ? document.activeElement.dataset.action : null;
+    for (const [action, shown] of [
+      ["timeout", canSanction && !sanctioned],
+      ["ban", canSanction && !sanctioned],
+      ["lift", sanctioned],
+    ]) {
+      const button = li.querySelector(`[data-action="${action}"]`);
+      button.hidden = !shown;
+      button.setAttribute("aria-describedby", `${li.id}-author`);
+    }
+    // A button that just went (sanction set or lifted): focus its replacement.
+    if (focused && li.querySelector(`[data-action="${focused}"]`).hidden) {
+      li.querySelector(sanctioned ? '[data-action="lift"]' : '[data-action="timeout"]')?.focus();
+    }
+  }
+
+  function renderReactions(id) {
+    const entry = entries.get(id);
+    if (!entry || entry.pending) return;
+    reactions.render(entry.li.querySelector('[data-field="reactions"]'), entry.message, authorName(entry.message));
+  }
+
+  function build(message, pending = false) {
     const li = messageTemplate.cloneNode(true);
     const field = (name) => li.querySelector(`[data-field="${name}"]`);
     const name = authorName(message);
@@ -226,9 +340,12 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
       .join(" ");
     li.dataset.item = message.agenda_item == null ? "" : String(message.agenda_item);
     li.classList.toggle("chat-msg--mine", mine);
+    li.classList.toggle("chat-msg--pending", pending);
+    if (message.author.id !== null) li.dataset.author = String(message.author.id);
     if (message.author.badge) li.classList.add(`chat-msg--${message.author.badge}`);
 
     field("author").textContent = name;
+    field("author").id = `${li.id}-author`;
     const badgeText = strings[message.author.badge];
     if (message.author.badge && badgeText) {
       const badge = field("badge");
@@ -239,6 +356,10 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     const created = new Date(message.created_at);
     time.dateTime = message.created_at;
     time.textContent = Number.isNaN(created.getTime()) ? "" : clock.format(created);
+    if (pending) {
+      field("state").textContent = strings.pendingYours;
+      field("state").hidden = false;
+    }
 
     if (message.reply_to) {
       field("quote").hidden = false;
@@ -248,15 +369,21 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
       field("quote-text").textContent = message.reply_to.excerpt;
     }
     appendTokens(field("text"), message);
+    field("edited").hidden = !message.edited;
 
     const reply = li.querySelector('[data-action="reply"]');
+    reply.hidden = pending;
     reply.setAttribute("aria-label", format(strings.reply, { name }));
     const remove = li.querySelector('[data-action="delete"]');
     remove.hidden = !mine;
     remove.setAttribute("aria-label", format(strings.delete, { time: time.textContent }));
     const hide = li.querySelector('[data-action="hide"]');
-    hide.hidden = mine;
+    hide.hidden = mine || pending;
     hide.setAttribute("aria-label", format(strings.hide, { name }));
+    const report = li.querySelector('[data-action="report"]');
+    report.dataset.text = report.textContent.trim();
+    updateActions(li, message, pending);
+    if (!pending) reactions.render(field("reactions"), message, name);
 
     li.hidden = !matchesFilter(li);
     return li;
@@ -265,16 +392,20 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
   // -- the list --------------------------------------------------------------------
 
   // Put a message in its place by id; returns true when it was not shown before.
-  function place(message) {
-    const li = build(message);
+  function place(message, { pending = false } = {}) {
+    const li = build(message, pending);
     const existing = entries.get(message.id);
-    entries.set(message.id, { message, li });
+    entries.set(message.id, { message, li, pending });
     if (existing) {
-      const focused = existing.li.contains(document.activeElement)
-        ? document.activeElement.dataset.action
-        : null;
+      const focused = existing.li.contains(document.activeElement) ? document.activeElement : null;
       existing.li.replaceWith(li);
-      if (focused) li.querySelector(`[data-action="${focused}"]`)?.focus();
+      if (focused && focused.dataset.action) {
+        const emojiKey = focused.dataset.emoji ? `[data-emoji="${focused.dataset.emoji}"]` : "";
+        const same = li.querySelector(`[data-action="${focused.dataset.action}"]${emojiKey}`);
+        (same && !same.hidden ? same : log).focus();
+      } else if (focused) {
+        log.focus();
+      }
       return false;
     }
     let next = null;
@@ -295,6 +426,8 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     if (hadFocus) log.focus();
     if (state.replyTo && state.replyTo.id === id) cancelReply(false);
     if (state.hiding && state.hiding.id === id) closeHideForm(false);
+    if (state.reporting && state.reporting.id === id) closeReportForm(false);
+    if (state.sanctioning && state.sanctioning.id === id) closeSanctionForm(false);
   }
 
   // Keep at most CAP messages: the oldest go (they can be loaded again).
@@ -310,15 +443,99 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     showNoneShown();
     // A full list loads nothing older: the DOM keeps the latest CAP messages.
     olderButton.hidden = !state.hasMore || entries.size >= CAP;
-    root.toggleAttribute("data-can-post", state.canPost);
+    root.toggleAttribute("data-can-post", state.canPost && state.restriction === null);
     root.toggleAttribute("data-can-moderate", state.canModerate);
     if (form) {
-      form.hidden = !state.synced || !state.canPost;
+      const restricted = state.restriction !== null;
+      form.hidden = !state.synced || !state.canPost || restricted;
+      restrictedLine.hidden = !state.synced || !state.canPost || !restricted;
       closed.hidden = !state.synced || state.canPost;
-      if (!state.canPost) cancelReply(false);
+      input.disabled = restricted;
+      sendButton.disabled = restricted;
+      if (!state.canPost || restricted) cancelReply(false);
     }
     if (moderation) moderation.hidden = !state.canModerate;
     showSlowMode();
+    showMode();
+  }
+
+  function showMode() {
+    const hint = { pre_moderated: strings.modePre, post_moderated: strings.modePost }[state.mode];
+    if (modeHint) {
+      // Described by the box: empty, not only hidden, when there is nothing to say.
+      const shown = Boolean(hint) && !state.canModerate;
+      modeHint.hidden = !shown;
+      modeHint.textContent = shown ? hint : "";
+    }
+    if (modeLine) {
+      modeLine.textContent = {
+        pre_moderated: strings.modeLinePre,
+        post_moderated: strings.modeLinePost,
+      }[state.mode] ?? strings.modeLineOpen;
+    }
+  }
+
+  function showTransparency(transparency) {
+    if (!transparency) return; // a page of older messages carries none
+    const removed = Number(transparency.removed) || 0;
+    transparencyLine.hidden = removed === 0;
+    if (removed === 0) {
+      transparencyLine.textContent = "";
+      return;
+    }
+    const counts = transparency.grounds || {};
+    const known = [...groundLabels.keys()];
+    const grounds = Object.keys(counts)
+      .filter((ground) => counts[ground] > 0)
+      .sort((a, b) => known.indexOf(a) - known.indexOf(b))
+      .map((ground) => format(strings.transparencyGround, {
+        ground: groundLabels.get(ground) ?? ground,
+        count: counts[ground],
+      }));
+    const key = plural.select(removed) === "one" ? "transparencyOne" : "transparencyOther";
+    transparencyLine.textContent = format(strings[key], { count: removed, grounds: groundList.format(grounds) });
+  }
+
+  function describeRestriction(restriction) {
+    const reason = String(restriction.reason ?? "").trim();
+    const until = restriction.until ? new Date(restriction.until) : null;
+    if (until && !Number.isNaN(until.getTime())) {
+      // A timeout may end another day (up to a week): then say which.
+      const time = (day.format(until) === day.format(new Date()) ? clock : dayClock).format(until);
+      return reason
+        ? format(strings.restrictedUntilReason, { time, reason })
+        : format(strings.restrictedUntil, { time });
+    }
+    return reason ? format(strings.restrictedBanReason, { reason }) : strings.restrictedBan;
+  }
+
+  // Barred from posting (or not any more): the line replaces the composer.
+  function setRestriction(restriction, { live }) {
+    if (!form) return;
+    window.clearTimeout(restrictionTimer);
+    const before = state.restriction;
+    state.restriction = restriction ?? null;
+    if (state.restriction && state.restriction.until) {
+      const left = new Date(state.restriction.until).getTime() - Date.now();
+      if (left <= 0) {
+        state.restriction = null;
+      } else {
+        restrictionTimer = window.setTimeout(() => setRestriction(null, { live: true }), Math.min(left, MAX_TIMER));
+      }
+    }
+    restrictedLine.textContent = state.restriction ? describeRestriction(state.restriction) : "";
+    const hadFocus = form.contains(document.activeElement);
+    const lineHadFocus = document.activeElement === restrictedLine;
+    refreshChrome();
+    if (JSON.stringify(before) === JSON.stringify(state.restriction)) return;
+    if (state.restriction && hadFocus && state.canPost) {
+      restrictedLine.focus(); // read out as it takes focus
+    } else if (!state.restriction && lineHadFocus && !form.hidden) {
+      input.focus();
+    }
+    if (!live) return;
+    if (state.restriction && !(hadFocus && state.canPost)) announce(restrictedLine.textContent);
+    else if (!state.restriction && before) announce(strings.restrictionLifted);
   }
 
   function showNoneShown() {
@@ -346,14 +563,20 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     state.slowMode = frame.slow_mode_seconds || 0;
     state.canPost = Boolean(frame.can_post);
     state.canModerate = Boolean(frame.can_moderate);
+    state.mode = frame.mode || "open";
+    if (!state.canModerate) queue?.reset();
+    reactions.learn(frame.reacted, { replace: true });
+    showTransparency(frame.transparency);
     quietly(() => {
       for (const { li } of entries.values()) li.remove();
       entries.clear();
       for (const message of frame.messages) place(message);
       trim();
     });
+    const wasSynced = state.synced;
     state.synced = true;
     clearUnseen();
+    setRestriction(frame.restriction, { live: wasSynced });
     refreshChrome();
     scrollToBottom();
   }
@@ -362,6 +585,7 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     const room = Math.max(0, CAP - entries.size);
     // Oldest first: when they do not all fit, keep the newest ones.
     const messages = frame.messages.slice(Math.max(0, frame.messages.length - room));
+    reactions.learn(frame.reacted, { replace: false });
     quietly(() => {
       keepingPlace(() => {
         for (const message of messages) place(message);
@@ -371,11 +595,11 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     refreshChrome();
   }
 
-  function showMessage(message) {
+  function showMessage(message, { pending = false } = {}) {
     const wasAtBottom = atBottom();
     let added = false;
     keepingPlace(() => {
-      added = place(message);
+      added = place(message, { pending });
       trim();
     });
     const li = entries.get(message.id)?.li;
@@ -401,12 +625,27 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     refreshChrome();
   }
 
-  function showSettings(seconds) {
+  function showSettings(seconds, mode) {
     const changed = state.slowMode !== seconds;
     state.slowMode = seconds;
     showSlowMode();
     if (changed && state.synced) {
       announce(seconds > 0 ? format(strings.slowMode, { seconds }) : strings.slowModeOff);
+    }
+    const modeChanged = Boolean(mode) && state.mode !== mode;
+    if (mode) state.mode = mode;
+    showMode();
+    if (modeChanged && state.synced && state.canPost && !state.canModerate) {
+      announce({ pre_moderated: strings.modePre, post_moderated: strings.modePost }[mode] ?? strings.modeOpen);
+    }
+  }
+
+  function showReactions(frame) {
+    for (const { id, reactions: counts } of frame.messages || []) {
+      const entry = entries.get(id);
+      if (!entry || entry.pending) continue;
+      entry.message = { ...entry.message, reactions: counts || {} };
+      renderReactions(id);
     }
   }
 
@@ -418,16 +657,34 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
         break;
       case "chat.message":
         showMessage(frame.message);
-        if (state.lastHidden === frame.message.id) showNotice(strings.restored, false);
+        if (state.lastHidden === frame.message.id) showNotice(strings.restored, null);
         break;
       case "chat.removed":
         removeMessage(frame.id);
         break;
       case "chat.settings":
-        showSettings(frame.slow_mode_seconds);
+        showSettings(frame.slow_mode_seconds, frame.mode);
         break;
       case "chat.notice":
         showAuthorNotice(frame);
+        break;
+      case "chat.reactions":
+        showReactions(frame);
+        break;
+      case "chat.transparency":
+        showTransparency(frame.transparency);
+        break;
+      case "chat.restriction":
+        setRestriction(frame.restriction, { live: true });
+        break;
+      case "chat.queue":
+        queue?.show(frame.items || []);
+        break;
+      case "chat.queued":
+        queue?.queued(frame.item);
+        break;
+      case "chat.unqueued":
+        queue?.unqueued(frame.id);
         break;
       default:
         break;
@@ -442,18 +699,28 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
   }
 
   function connection(status) {
-    if (status === "open" && state.pending && state.waitingForSocket) {
-      send(state.pending);
-    }
+    composer?.connection(status);
   }
 
   // The role="status" line reads itself out: no call to announce() as well.
   function showAuthorNotice(frame) {
-    if (frame.status !== "hidden") return;
     const reason = String(frame.reason ?? "").trim();
-    statusLine.textContent = reason
-      ? format(strings.hiddenYoursReason, { reason })
-      : strings.hiddenYours;
+    if (frame.status === "pending" && frame.message) {
+      // Shown to its author only, marked as waiting, until it is approved or refused.
+      if (!entries.has(frame.id) || entries.get(frame.id).pending) {
+        showMessage(frame.message, { pending: true });
+      }
+      return;
+    }
+    if (!["pending", "hidden", "rejected"].includes(frame.status)) return;
+    removeMessage(frame.id);
+    if (frame.status === "pending") {
+      statusLine.textContent = strings.heldYours; // held for review after reports
+    } else if (frame.status === "rejected") {
+      statusLine.textContent = reason ? format(strings.rejectedYoursReason, { reason }) : strings.rejectedYours;
+    } else {
+      statusLine.textContent = reason ? format(strings.hiddenYoursReason, { reason }) : strings.hiddenYours;
+    }
   }
 
   // -- filtering by hashtag and agenda item ----------------------------------------
@@ -490,20 +757,24 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
 
   // -- posting ---------------------------------------------------------------------
 
-  function showCount() {
-    const length = input.value.length;
-    count.textContent = format(strings.count, { count: length, max: maxLength });
-  }
-
-  // Read the remaining characters out only near the limit, and once typing pauses.
-  let remainingTimer = null;
-  function announceRemaining() {
-    window.clearTimeout(remainingTimer);
-    remainingTimer = window.setTimeout(() => {
-      const left = maxLength - input.value.length;
-      remaining.textContent = left <= 50 ? format(strings.remaining, { remaining: left }) : "";
-    }, 800);
-  }
+  const composer = form
+    ? createComposer({
+      socket,
+      input,
+      sendButton,
+      count,
+      remaining,
+      errorLine,
+      strings,
+      maxLength,
+      nearLimit: 50,
+      frame: (post) => ({ type: "chat.post", text: post.text, client_id: post.clientId, reply_to: post.context }),
+      context: () => (state.replyTo ? state.replyTo.id : null),
+      onSent: (post) => {
+        if (state.replyTo && state.replyTo.id === post.context) cancelReply(false);
+      },
+    })
+    : null;
 
   function startReply(entry) {
     const name = authorName(entry.message);
@@ -522,56 +793,6 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     if (moveFocus || hadFocus) input.focus();
   }
 
-  function send(post) {
-    state.pending = post;
-    state.waitingForSocket = false;
-    state.sending = true;
-    sendButton.setAttribute("aria-busy", "true");
-    errorLine.textContent = "";
-    socket
-      .request({
-        type: "chat.post",
-        text: post.text,
-        client_id: post.clientId,
-        reply_to: post.replyTo,
-      })
-      .then(() => {
-        state.pending = null;
-        if (input.value === post.text) {
-          input.value = "";
-          showCount();
-          remaining.textContent = "";
-        }
-        if (state.replyTo && state.replyTo.id === post.replyTo) cancelReply(false);
-      })
-      .catch((error) => {
-        if (error.code === "disconnected") {
-          // Sent again with the same client_id once the socket is back: stored once.
-          state.waitingForSocket = true;
-          errorLine.textContent = strings.willRetry;
-        } else {
-          state.pending = null;
-          errorLine.textContent = error.message || strings.disconnected;
-        }
-      })
-      .finally(() => {
-        state.sending = false;
-        sendButton.removeAttribute("aria-busy");
-      });
-  }
-
-  function submit() {
-    if (state.sending) return;
-    const text = input.value;
-    const replyTo = state.replyTo ? state.replyTo.id : null;
-    const pending = state.pending;
-    const post =
-      pending && pending.text === text && pending.replyTo === replyTo
-        ? pending
-        : { text, clientId: randomId(), replyTo };
-    send(post);
-  }
-
   // -- other actions ---------------------------------------------------------------
 
   function act(frame) {
@@ -582,12 +803,22 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     });
   }
 
+  // One small form at a time below the log (report) or in the moderation panel
+  // (hide, sanction): opening one closes the others.
+  function closeForms() {
+    closeHideForm(false);
+    closeReportForm(false);
+    closeSanctionForm(false);
+  }
+
   function openHideForm(entry) {
+    closeForms();
     state.hiding = { id: entry.message.id, name: authorName(entry.message) };
     hideTitle.textContent = format(strings.hide, { name: state.hiding.name });
     hideReason.value = "";
+    hideGround.selectedIndex = 0;
     hideForm.hidden = false;
-    hideReason.focus();
+    hideGround.focus();
   }
 
   function closeHideForm(returnFocus) {
@@ -605,14 +836,80 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     }
   }
 
-  function showNotice(text, canUndo) {
+  // Focus goes back to the button that opened a form, or to the log when the
+  // message has gone meanwhile.
+  function backTo(id, action) {
+    const button = entries.get(id)?.li.querySelector(`[data-action="${action}"]`);
+    if (button && !button.hidden) button.focus();
+    else log.focus();
+  }
+
+  function openReportForm(entry) {
+    closeForms();
+    state.reporting = { id: entry.message.id, name: authorName(entry.message) };
+    reportTitle.textContent = format(strings.report, { name: state.reporting.name });
+    reportGround.selectedIndex = 0;
+    reportForm.hidden = false;
+    reportGround.focus();
+  }
+
+  function closeReportForm(returnFocus) {
+    if (!reportForm || state.reporting === null) return;
+    const id = state.reporting.id;
+    const hadFocus = reportForm.contains(document.activeElement);
+    state.reporting = null;
+    reportForm.hidden = true;
+    if (returnFocus) backTo(id, "report");
+    else if (hadFocus) log.focus();
+  }
+
+  function openSanctionForm(entry, minutes) {
+    closeForms();
+    const name = authorName(entry.message);
+    state.sanctioning = { id: entry.message.id, user: entry.message.author.id, name, minutes };
+    sanctionTitle.textContent = format(minutes ? strings.timeout : strings.ban, { name });
+    sanctionSubmit.textContent = minutes ? strings.timeoutSubmit : strings.banSubmit;
+    sanctionReason.value = "";
+    sanctionForm.hidden = false;
+    sanctionReason.focus();
+  }
+
+  function closeSanctionForm(returnFocus) {
+    if (!sanctionForm || state.sanctioning === null) return;
+    const { id, minutes } = state.sanctioning;
+    const hadFocus = sanctionForm.contains(document.activeElement);
+    state.sanctioning = null;
+    sanctionForm.hidden = true;
+    if (returnFocus) backTo(id, minutes ? "timeout" : "ban");
+    else if (hadFocus) log.focus();
+  }
+
+  // Show a sanction (or its end) on every message of that author, in place.
+  function showSanctioned(user, kind) {
+    if (kind) state.sanctioned.set(user, kind);
+    else state.sanctioned.delete(user);
+    for (const entry of entries.values()) {
+      if (entry.message.author.id === user) updateActions(entry.li, entry.message, entry.pending);
+    }
+  }
+
+  function lift(user, name) {
+    return act({ type: "chat.lift", user }).then(() => {
+      showSanctioned(user, null);
+      showNotice(format(strings.liftDone, { name }), null);
+    });
+  }
+
+  // The moderators' notice line; `undo` is what its "Undo" button does, if any.
+  function showNotice(text, undo) {
     if (!notice) return;
     notice.hidden = false;
     noticeText.textContent = text;
     const undoHadFocus = document.activeElement === undoButton;
-    undoButton.hidden = !canUndo;
-    if (!canUndo) state.lastHidden = null;
-    if (undoHadFocus && !canUndo) log.focus();
+    undoButton.hidden = !undo;
+    state.undo = undo;
+    state.lastHidden = null;
+    if (undoHadFocus && !undo) log.focus();
     announce(text);
   }
 
@@ -634,6 +931,13 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
   // -- wiring ----------------------------------------------------------------------
 
   list.addEventListener("click", (event) => {
+    const row = event.target.closest('[data-field="reactions"]');
+    if (row) {
+      const id = Number(row.closest("li").dataset.id);
+      const entry = entries.get(id);
+      if (entry) reactions.click(event.target, row, entry.message, () => renderReactions(id));
+      return;
+    }
     const hashtag = event.target.closest(".chat-msg__hashtag");
     if (hashtag) {
       const tag = hashtag.dataset.tag;
@@ -656,8 +960,29 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
       case "hide":
         if (hideForm) openHideForm(entry);
         break;
+      case "report":
+        if (reportForm && !state.reported.has(entry.message.id)) openReportForm(entry);
+        break;
+      case "timeout":
+        if (sanctionForm) openSanctionForm(entry, TIMEOUT_MINUTES);
+        break;
+      case "ban":
+        if (sanctionForm) openSanctionForm(entry, null);
+        break;
+      case "lift":
+        lift(entry.message.author.id, authorName(entry.message)).catch(() => {});
+        break;
       default:
         break;
+    }
+  });
+
+  list.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    const row = event.target.closest('[data-field="reactions"]');
+    if (row && row.querySelector("[aria-expanded='true']")) {
+      event.preventDefault();
+      reactions.openPicker(row, false);
     }
   });
 
@@ -686,23 +1011,39 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
   if (form) {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      submit();
+      composer.submit();
     });
     input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.altKey
           && !event.ctrlKey && !event.metaKey) {
         event.preventDefault();
-        submit();
+        composer.submit();
       } else if (event.key === "Escape" && state.replyTo) {
         cancelReply(true);
       }
     });
-    input.addEventListener("input", () => {
-      showCount();
-      announceRemaining();
-    });
     $("[data-chat-cancel-reply]").addEventListener("click", () => cancelReply(true));
-    showCount();
+  }
+
+  if (reportForm) {
+    reportForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (state.reporting === null) return;
+      const { id } = state.reporting;
+      act({ type: "chat.report", id, ground: reportGround.value })
+        .then(() => {
+          state.reported.add(id);
+          const entry = entries.get(id);
+          if (entry) updateActions(entry.li, entry.message, entry.pending);
+          closeReportForm(true);
+          statusLine.textContent = strings.reportSent;
+        })
+        .catch(() => {});
+    });
+    reportForm.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") closeReportForm(true);
+    });
+    $("[data-chat-report-cancel]").addEventListener("click", () => closeReportForm(true));
   }
 
   if (moderation) {
@@ -714,11 +1055,11 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
       event.preventDefault();
       if (state.hiding === null) return;
       const id = state.hiding.id;
-      act({ type: "chat.hide", id, reason: hideReason.value })
+      act({ type: "chat.hide", id, ground: hideGround.value, reason: hideReason.value })
         .then(() => {
           closeHideForm(false);
+          showNotice(strings.hidden, () => act({ type: "chat.unhide", id }));
           state.lastHidden = id;
-          showNotice(strings.hidden, true);
           undoButton.focus();
         })
         .catch(() => {});
@@ -727,9 +1068,25 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
       if (event.key === "Escape") closeHideForm(true);
     });
     $("[data-chat-hide-cancel]").addEventListener("click", () => closeHideForm(true));
+    sanctionForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (state.sanctioning === null) return;
+      const { user, name, minutes } = state.sanctioning;
+      act({ type: "chat.sanction", user, minutes, reason: sanctionReason.value })
+        .then(() => {
+          closeSanctionForm(false);
+          showSanctioned(user, minutes ? "timeout" : "ban");
+          showNotice(format(minutes ? strings.timeoutDone : strings.banDone, { name }), () => lift(user, name));
+          undoButton.focus();
+        })
+        .catch(() => {});
+    });
+    sanctionForm.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") closeSanctionForm(true);
+    });
+    $("[data-chat-sanction-cancel]").addEventListener("click", () => closeSanctionForm(true));
     undoButton.addEventListener("click", () => {
-      if (state.lastHidden === null) return;
-      act({ type: "chat.unhide", id: state.lastHidden }).catch(() => {});
+      if (state.undo) Promise.resolve(state.undo()).catch(() => {});
     });
   }
 

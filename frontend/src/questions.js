@@ -17,8 +17,11 @@
 //   (or is rebuilt in another group: focus follows the question).
 //
 // Every word comes from templates/livechat/fragment_questions.html, so it is translated.
+// The text box (client ids, resending after a lost connection) is composer.js,
+// shared with the chat.
 
-import { format, INERT, randomId, timeFormat } from "./text.js";
+import { createComposer } from "./composer.js";
+import { format, INERT, timeFormat } from "./text.js";
 
 const CLOSED_STATUSES = new Set(["ended", "cancelled"]);
 const VOTABLE = new Set(["open", "on_screen"]);
@@ -87,9 +90,6 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
     busy: new Set(), // ids with a vote or a moderation not yet answered
     sort: "votes", // or "time"
     item: null, // the agenda item id shown alone, as a string
-    pending: null, // { text, clientId }: a question not yet acknowledged
-    waitingForSocket: false,
-    sending: false,
   };
 
   // -- rendering a question --------------------------------------------------------
@@ -329,9 +329,7 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
   }
 
   function connection(status) {
-    if (status === "open" && state.pending && state.waitingForSocket) {
-      send(state.pending);
-    }
+    composer?.connection(status);
   }
 
   // -- actions ---------------------------------------------------------------------
@@ -382,64 +380,27 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
 
   // -- asking ----------------------------------------------------------------------
 
-  function showCount() {
-    count.textContent = format(strings.count, { count: input.value.length, max: maxLength });
-  }
-
-  // Read the remaining characters out only near the limit, and once typing pauses.
-  let remainingTimer = null;
-  function announceRemaining() {
-    window.clearTimeout(remainingTimer);
-    remainingTimer = window.setTimeout(() => {
-      const left = maxLength - input.value.length;
-      remaining.textContent = left <= NEAR_LIMIT ? format(strings.remaining, { remaining: left }) : "";
-    }, 800);
-  }
-
-  function send(ask) {
-    state.pending = ask;
-    state.waitingForSocket = false;
-    state.sending = true;
-    sendButton.setAttribute("aria-busy", "true");
-    errorLine.textContent = "";
-    sentLine.textContent = "";
-    socket
-      .request({ type: "question.ask", text: ask.text, client_id: ask.clientId })
-      .then(() => {
-        state.pending = null;
-        if (input.value === ask.text) {
-          input.value = "";
-          showCount();
-          remaining.textContent = "";
-        }
+  const composer = form
+    ? createComposer({
+      socket,
+      input,
+      sendButton,
+      count,
+      remaining,
+      errorLine,
+      strings,
+      maxLength,
+      nearLimit: NEAR_LIMIT,
+      refuseBlank: true,
+      frame: (ask) => ({ type: "question.ask", text: ask.text, client_id: ask.clientId }),
+      onSending: () => {
+        sentLine.textContent = "";
+      },
+      onSent: () => {
         sentLine.textContent = state.premoderated ? strings.sentPending : strings.sent;
-      })
-      .catch((error) => {
-        if (error.code === "disconnected") {
-          // Sent again with the same client_id once the socket is back: stored once.
-          state.waitingForSocket = true;
-          errorLine.textContent = strings.willRetry;
-        } else {
-          state.pending = null;
-          errorLine.textContent = error.message || strings.disconnected;
-        }
-      })
-      .finally(() => {
-        state.sending = false;
-        sendButton.removeAttribute("aria-busy");
-      });
-  }
-
-  function submit() {
-    if (state.sending) return;
-    const text = input.value;
-    if (!text.trim()) {
-      input.focus();
-      return;
-    }
-    const pending = state.pending;
-    send(pending && pending.text === text ? pending : { text, clientId: randomId() });
-  }
+      },
+    })
+    : null;
 
   // -- wiring ----------------------------------------------------------------------
 
@@ -469,14 +430,11 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
   if (form) {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      submit();
+      composer.submit();
     });
     input.addEventListener("input", () => {
       sentLine.textContent = "";
-      showCount();
-      announceRemaining();
     });
-    showCount();
   }
 
   return { apply, sessionStatus, connection };

@@ -13,14 +13,25 @@ export function randomId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-// HH:MM in the page's time zone (the one the session's times are written in).
-export function timeFormat(lang, timeZone) {
-  const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+// A date format in the page's time zone (the one the session's times are written in).
+export function zonedFormat(lang, timeZone, options) {
   try {
     return new Intl.DateTimeFormat(lang, { ...options, timeZone: timeZone || undefined });
   } catch {
     return new Intl.DateTimeFormat(lang, options); // an unknown zone: the browser's own
   }
+}
+
+const HOURS_MINUTES = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+
+// HH:MM in the page's time zone.
+export function timeFormat(lang, timeZone) {
+  return zonedFormat(lang, timeZone, HOURS_MINUTES);
+}
+
+// The day and HH:MM in the page's time zone, for times that may not be today.
+export function dayTimeFormat(lang, timeZone) {
+  return zonedFormat(lang, timeZone, { weekday: "long", day: "numeric", month: "long", ...HOURS_MINUTES });
 }
 
 // What a page module returns when its panel is not on the page.

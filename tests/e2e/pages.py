@@ -28,3 +28,21 @@ def open_chat(page, user, session: Session) -> None:
     """Log ``user`` in on the session page and wait until they can post."""
     log_in(page, user.username, session.get_absolute_url())
     expect(page.locator("[data-chat-form]")).to_be_visible()
+
+
+def post_in_chat(page, text: str) -> None:
+    """Type ``text`` in the chat's box and send it with Enter; wait until it is sent."""
+    box = page.locator("#chat-text")
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("")
+
+
+def chat_message(page, text: str):
+    """The chat log's messages that contain ``text``."""
+    return page.locator("[data-chat-list] > li").filter(has_text=text)
+
+
+def review_item(page, text: str):
+    """The items of the moderators' review queue that contain ``text``."""
+    return page.locator("[data-chat-queue-list] > li").filter(has_text=text)

@@ -116,7 +116,7 @@ def test_a_moderator_hides_a_message_and_it_leaves_every_page(new_page, meeting)
     expect(message(watcher, "Une vraie question").locator('[data-action="hide"]')).to_be_hidden()
 
     message(console, "Un message hors sujet").first.locator('[data-action="hide"]').click()
-    expect(console.locator("#chat-hide-reason")).to_be_focused()
+    expect(console.locator("#chat-hide-ground")).to_be_focused()
     console.locator("#chat-hide-reason").fill("Hors sujet")
     console.locator("[data-chat-hide-form] button[type=submit]").click()
 
