@@ -34,6 +34,7 @@ def chat_history(
         restriction=sanctions.restriction(sanction),
         transparency=history.transparency(session) if before is None else None,
         reacted=history.reacted_by(user, page),
+        pending=history.pending_of(user, session) if before is None else [],
     )
 
 

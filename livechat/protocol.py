@@ -315,6 +315,7 @@ class ChatHistory(Frame, tag="chat.history", kw_only=True):
     restriction: Restriction | None = None
     transparency: Transparency | None = None
     reacted: list[Reacted]
+    pending: list[MessageState]
     ref: str | None = None
 
 

@@ -106,6 +106,18 @@ def reacted_by(user: AnyUser, messages: Iterable[Message]) -> list[Reacted]:
     return [Reacted(id=message_id, emojis=emojis) for message_id, emojis in mine.items()]
 
 
+def pending_of(user: AnyUser, session: Session) -> list[MessageState]:
+    """The viewer's own messages waiting for review: their page shows them as such."""
+    if not user.is_authenticated:
+        return []
+    waiting = (
+        Message.objects.filter(session=session, author_id=user.pk, status=Message.Status.PENDING)
+        .select_related("author", "reply_to__author")
+        .order_by("pk")
+    )
+    return describe(waiting, session, reactions=False)
+
+
 def queue(session: Session) -> list[Message]:
     """What waits for the moderators: pending messages and visible ones to review."""
     return list(

@@ -155,3 +155,18 @@ async def test_an_unknown_emoji_is_a_bad_frame_and_nothing_is_stored(session, pa
     assert (error["type"], error["code"]) == ("error", "bad_frame")
     assert not await Message.objects.filter(reactions__isnull=False).aexists()
     await socket.disconnect()
+
+
+async def test_the_author_finds_their_waiting_message_after_a_reload(session, participant):
+    await ChatSettings.objects.acreate(session=session, mode="pre_moderated")
+    await database_sync_to_async(messages.post_message)(
+        session.pk, user=participant, text="Toujours là ?", client_id="w"
+    )
+
+    author, snapshot = await opened(session, participant)
+    reader, public = await opened(session)
+
+    assert [m["text"] for m in snapshot["chat.history"]["pending"]] == ["Toujours là ?"]
+    assert public["chat.history"]["pending"] == []
+    await author.disconnect()
+    await reader.disconnect()
