@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from assemblies.models import Session
+from assemblies.models import Attendance, Session
 from plenary.realtime.models import RoomEvent
 from plenary.realtime.rooms import session_room
 
@@ -73,6 +73,12 @@ def purge_expired(now: datetime | None = None) -> dict[str, int]:
             session.save(update_fields=["purged_at"])
         counts["sessions"] += 1
     return counts
+
+
+def purge_attendance(session: Session) -> int:
+    """Who attended, and when, is personal data: it goes past retention."""
+    deleted, _ = Attendance.objects.filter(session=session).delete()
+    return deleted
 
 
 def purge_room_log(session: Session) -> int:

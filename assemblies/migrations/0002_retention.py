@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assemblies', '0001_initial'),
+        ("assemblies", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='body',
-            name='retention_days',
-            field=models.PositiveIntegerField(blank=True, default=365, help_text='Days after a session ends before its chat, questions and attendance are deleted. Empty keeps them. Published minutes are kept.', null=True, verbose_name='days personal data is kept'),
+            model_name="body",
+            name="retention_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                default=365,
+                help_text="Days after a session ends before its chat, questions and attendance are deleted. Empty keeps them. Published minutes are kept.",
+                null=True,
+                verbose_name="days personal data is kept",
+            ),
         ),
         migrations.AddField(
-            model_name='session',
-            name='purged_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='personal data deleted at'),
+            model_name="session",
+            name="purged_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="personal data deleted at"
+            ),
         ),
     ]

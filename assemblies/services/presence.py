@@ -44,6 +44,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from assemblies.access import AnyUser
 from assemblies.exceptions import InvalidState
 from assemblies.models import Attendance, Session
@@ -378,3 +379,19 @@ def checked_in_users(session_id: int) -> set[int]:
             "user_id", flat=True
         )
     )
+
+
+def export_attendance(user: User) -> list[dict[str, object]]:
+    """A person's attendance, for the download of their data."""
+    rows = Attendance.objects.filter(user=user).select_related("session").order_by("pk")
+    return [
+        {
+            "session": row.session.title,
+            "session_id": row.session_id,
+            "first_joined_at": row.first_joined_at.isoformat() if row.first_joined_at else None,
+            "last_left_at": row.last_left_at.isoformat() if row.last_left_at else None,
+            "minutes_present": minutes_present(row),
+            "checked_in_at": row.checked_in_at.isoformat() if row.checked_in_at else None,
+        }
+        for row in rows
+    ]

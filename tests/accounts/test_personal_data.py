@@ -51,6 +51,7 @@ def test_the_download_holds_what_the_participant_wrote(client, session, resident
     assert [q["text"] for q in data["chat"]["questions"]] == ["Et le budget ?"]
     assert data["chat"]["reactions"][0]["emoji"] == "👍"
     assert data["chat"]["reports"][0]["ground"] == "spam"
+    assert data["attendance"] == []
 
 
 def test_the_download_needs_to_be_logged_in(client):

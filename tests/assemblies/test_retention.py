@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from assemblies.models import Session
+from assemblies.models import Attendance, Session
 from assemblies.retention import purge_expired
 from livechat.models import Message, Question
 from livechat.services import messages, questions
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 def ended_session(days_ago: int, *, retention: int | None = 30) -> Session:
     session = factories.make_session()
     author = factories.make_user()
+    Attendance.objects.create(session=session, user=author, seconds_present=600)
     messages.post_message(session.pk, user=author, text="Bonjour", client_id="m")
     questions.ask_question(session.pk, user=author, text="Et après ?", client_id="q")
     session.status = Session.Status.ENDED
@@ -43,6 +44,7 @@ def test_a_session_past_retention_loses_its_chat_and_questions_only():
     assert not Message.objects.filter(session=old).exists()
     assert not Question.objects.filter(session=old).exists()
     assert not RoomEvent.objects.filter(room=f"session.{old.pk}").exists()
+    assert not Attendance.objects.filter(session=old).exists()
     old.refresh_from_db()
     assert old.purged_at is not None
     assert old.agenda_items.count() == 3
