@@ -6,8 +6,11 @@
 // author's handle linking to their profile, a link to the original, the content
 // warning as a collapsed <details>, and the media as links named by their alt
 // text. `renderBridgeStatus(element, frame, strings)` shows a `bridge.status`
-// frame on the moderators' console; `sendOutButton(message, strings, send)` makes
-// the moderators' "send out under the hashtag" button (a `bridge.send` frame).
+// frame on the moderators' console; `sendOutButton(message, strings, tag, send)`
+// makes the moderators' "send out under the hashtag" button (a `bridge.send`
+// frame; `send` may return a promise: a refusal makes the button usable again).
+// `opensNewWindow(element, noteId)` makes an element's links open in a new window,
+// described by the page's "(opens in a new window)" note, as the chat's own links.
 //
 // Invariants, as in chat.js: text reaches the page through textContent only;
 // links are made for http(s) URLs only, with rel="noopener noreferrer nofollow
@@ -31,6 +34,8 @@ const ENGLISH = {
   lastPost: "last post %(time)s",
   lastError: "last error: %(error)s",
   sendOut: "Send out under #%(tag)s",
+  sendOutDone: "The message will go out under #%(tag)s.",
+  heading: "Bridges %(tags)s",
 };
 
 function format(template, values) {
@@ -86,12 +91,11 @@ export function decorateImported(li, message, strings = ENGLISH) {
   }
   const author = li.querySelector('[data-field="author"]');
   if (author && source.author_handle) {
-    const handle = link(source.author_url, `@${source.author_handle.replace(/^@/, "")}`);
+    const shown = `@${source.author_handle.replace(/^@/, "")}`;
+    const handle = link(source.author_url, shown);
     handle.className = "chat-msg__handle";
-    handle.setAttribute?.(
-      "aria-label",
-      format(strings.profile, { handle: source.author_handle, network }),
-    );
+    // The name spoken starts with the words shown (speech control users say those).
+    handle.setAttribute?.("aria-label", format(strings.profile, { handle: shown, network }));
     author.after(" ", handle);
   }
 
@@ -105,7 +109,10 @@ export function decorateImported(li, message, strings = ENGLISH) {
     details.append(summary, text);
   }
 
-  const after = li.querySelector(".chat-msg__cw") || text || li.lastElementChild;
+  // The media go behind the content warning too: their descriptions may be what it
+  // warns about.
+  const warned = li.querySelector(".chat-msg__cw");
+  const after = warned || text || li.lastElementChild;
   const extra = document.createElement("p");
   extra.className = "chat-msg__source";
   if (source.media.length) {
@@ -119,11 +126,12 @@ export function decorateImported(li, message, strings = ENGLISH) {
       entry.append(link(item.url, label));
       media.append(entry);
     });
-    after.after(media);
+    if (warned) warned.append(media);
+    else after.after(media);
   }
   if (source.url) {
     extra.append(link(source.url, format(strings.original, { network })));
-    (li.querySelector(".chat-msg__media") || after).after(extra);
+    (warned || li.querySelector(".chat-msg__media") || after).after(extra);
   }
   // Replies go to the room; the author outside would not see them.
   const reply = li.querySelector('[data-action="reply"]');
@@ -138,11 +146,23 @@ export function sendOutButton(message, strings, tag, send) {
   button.className = "chat-msg__action chat-msg__action--moderate";
   button.dataset.action = "send-out";
   button.textContent = format(strings.sendOut, { tag });
+  // aria-disabled rather than disabled: the button keeps focus once pressed.
   button.addEventListener("click", () => {
-    button.disabled = true;
-    send({ type: "bridge.send", id: message.id });
+    if (button.getAttribute("aria-disabled") === "true") return;
+    button.setAttribute("aria-disabled", "true");
+    Promise.resolve(send({ type: "bridge.send", id: message.id })).catch(() => {
+      button.removeAttribute("aria-disabled");
+    });
   });
   return button;
+}
+
+export function opensNewWindow(element, noteId) {
+  for (const a of element.querySelectorAll("a[href]:not([target])")) {
+    a.target = "_blank";
+    if (noteId) a.setAttribute("aria-describedby", noteId);
+  }
+  return element;
 }
 
 export function renderBridgeStatus(element, frame, strings = ENGLISH, timeFormat = null) {

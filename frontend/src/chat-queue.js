@@ -18,13 +18,17 @@
 // - New items are announced as one polite sentence per burst ("3 new messages to
 //   review"), never one by one, and not at all for a snapshot.
 //
-// Words come from the chat's <template data-chat-strings> (keys `queue*`).
+// Words come from the chat's <template data-chat-strings> (keys `queue*`). An
+// imported post shows its network, handle, content warning, media and original as
+// in the chat (chat-bridge.js); an erased account's message its author as
+// "deleted participant".
 
+import { decorateImported, opensNewWindow } from "./chat-bridge.js";
 import { format } from "./text.js";
 
 const BURST = 1500; // ms during which new items are counted into one announcement
 
-export function createQueue(root, { strings, act, announce, clock, plural, groundOptions }) {
+export function createQueue(root, { strings, act, announce, clock, plural, groundOptions, bridge }) {
   const section = root.querySelector("[data-chat-queue]");
   if (!section) return { show() {}, queued() {}, unqueued() {}, reset() {} };
 
@@ -45,6 +49,7 @@ export function createQueue(root, { strings, act, announce, clock, plural, groun
   }
 
   function authorName(message) {
+    if (message.author.id === null && !message.source) return strings.erasedParticipant;
     return message.author.name || strings.formerParticipant;
   }
 
@@ -134,6 +139,8 @@ export function createQueue(root, { strings, act, announce, clock, plural, groun
     field("ground").append(...groundOptions());
     field("reason-label").htmlFor = `${base}-reason`;
     field("reason").id = `${base}-reason`;
+    decorateImported(li, message, bridge);
+    opensNewWindow(li, "chat-new-window");
     fill(li, item);
     return li;
   }

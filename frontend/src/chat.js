@@ -14,9 +14,13 @@
 // - Focus only moves when the user acts, or when the element holding it leaves.
 // - Filters (a hashtag, an agenda item) only hide messages: the list keeps them all.
 // - The author's own messages waiting for review (`chat.notice` pending, with the
-//   message) are shown to them alone, marked as waiting, in their place by id;
-//   the `chat.message` that publishes one replaces it, a rejection removes it. A
-//   snapshot drops them (the server's history holds visible messages only).
+//   message, and a snapshot's `pending`) are shown to them alone, marked as
+//   waiting, in their place by id; the `chat.message` that publishes one replaces
+//   it, a rejection removes it. A snapshot replaces them with its own `pending`.
+// - A message with a `source` was imported by the hashtag bridge (chat-bridge.js
+//   adds its network, handle, content warning, media and original); one with
+//   neither an author id nor a source is from an erased account: it is named
+//   "deleted participant", with no badge, and cannot be reported or sanctioned.
 // - State changes that are not new messages (reactions, "reported", a sanction's
 //   buttons) update the message's element in place: rebuilding it would make the
 //   log (aria-relevant="additions") read the message out again.
@@ -25,8 +29,16 @@
 //
 // Every word comes from templates/livechat/fragment_chat.html, so it is translated.
 // The review queue is chat-queue.js, reactions chat-reactions.js, and the text box
-// composer.js (shared with the questions).
+// composer.js (shared with the questions), imported posts and the bridge's console
+// chat-bridge.js.
 
+import {
+  bridgeStrings,
+  decorateImported,
+  opensNewWindow,
+  renderBridgeStatus,
+  sendOutButton,
+} from "./chat-bridge.js";
 import { createQueue } from "./chat-queue.js";
 import { createReactions } from "./chat-reactions.js";
 import { createComposer } from "./composer.js";
@@ -58,6 +70,7 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
   for (const span of $("template[data-chat-strings]").content.querySelectorAll("[data-key]")) {
     strings[span.dataset.key] = span.textContent.trim();
   }
+  const bridge = bridgeStrings(root);
   const messageTemplate = $("template[data-chat-message-template]").content.firstElementChild;
   const groundTemplate = $("template[data-chat-grounds]").content;
   const groundLabels = new Map(
@@ -117,8 +130,17 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
   const notice = $("[data-chat-notice]");
   const noticeText = $("[data-chat-notice-text]");
   const undoButton = $("[data-chat-undo]");
+  const shareRow = $("[data-chat-share-row]");
+  const shareBox = $("[data-chat-share]");
+  const bridgeSection = $("[data-chat-bridge]");
+  const bridgeHeading = $("[data-chat-bridge-heading]");
+  const bridgeList = $("[data-chat-bridge-list]");
 
   const userId = root.dataset.userId || null;
+  // The event's hashtag, and whether its bridge may post under it (the page says
+  // so only when an account to post with is set up): no button, no box otherwise.
+  const hashtag = root.dataset.hashtag || "";
+  const canShare = hashtag !== "" && root.hasAttribute("data-bridge-posts");
   const maxLength = Number(root.dataset.maxLength) || 500;
   const lang = document.documentElement.lang || undefined;
   const clock = timeFormat(lang, root.dataset.timeZone);
@@ -155,6 +177,8 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     restriction: null, // { kind, until, reason } while this viewer may not post
     reported: new Set(), // ids of the messages this viewer reported
     sanctioned: new Map(), // user id -> "ban" | "timeout": sanctions this moderator set here
+    sentOut: new Set(), // ids of the messages this moderator sent out under the hashtag
+    bridgeStopped: null, // the networks the last bridge.status said were stopped
   };
   let restrictionTimer = null;
 
@@ -172,6 +196,7 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
       clock,
       plural,
       groundOptions,
+      bridge,
     })
     : null;
 
@@ -243,7 +268,13 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     return userId !== null && message.author.id !== null && String(message.author.id) === userId;
   }
 
+  // An erased account: no author id, and not a post imported from outside.
+  function isErased(message) {
+    return message.author.id === null && !message.source;
+  }
+
   function authorName(message) {
+    if (isErased(message)) return strings.erasedParticipant;
     return message.author.name || strings.formerParticipant;
   }
 
@@ -295,7 +326,8 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
   function updateActions(li, message, pending) {
     const name = authorName(message);
     const report = li.querySelector('[data-action="report"]');
-    report.hidden = pending || userId === null || isMine(message) || state.canModerate;
+    report.hidden = pending || userId === null || isMine(message) || state.canModerate
+      || isErased(message);
     const reported = state.reported.has(message.id);
     report.textContent = reported ? strings.reported : report.dataset.text;
     report.setAttribute("aria-label", format(reported ? strings.reportedLabel : strings.report, { name }));
@@ -341,13 +373,14 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     li.dataset.item = message.agenda_item == null ? "" : String(message.agenda_item);
     li.classList.toggle("chat-msg--mine", mine);
     li.classList.toggle("chat-msg--pending", pending);
+    li.classList.toggle("chat-msg--erased", isErased(message));
     if (message.author.id !== null) li.dataset.author = String(message.author.id);
     if (message.author.badge) li.classList.add(`chat-msg--${message.author.badge}`);
 
     field("author").textContent = name;
     field("author").id = `${li.id}-author`;
     const badgeText = strings[message.author.badge];
-    if (message.author.badge && badgeText) {
+    if (message.author.badge && badgeText && !isErased(message)) {
       const badge = field("badge");
       badge.textContent = badgeText;
       badge.hidden = false;
@@ -364,7 +397,8 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     if (message.reply_to) {
       field("quote").hidden = false;
       field("quote-label").textContent = format(strings.inReplyTo, {
-        name: message.reply_to.author || strings.formerParticipant,
+        // Only an erased account leaves a quote without a name.
+        name: message.reply_to.author || strings.erasedParticipant,
       });
       field("quote-text").textContent = message.reply_to.excerpt;
     }
@@ -384,6 +418,16 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     report.dataset.text = report.textContent.trim();
     updateActions(li, message, pending);
     if (!pending) reactions.render(field("reactions"), message, name);
+    if (!pending && state.canModerate && canShare) {
+      const button = sendOutButton(message, bridge, hashtag, (frame) => sendOutMessage(frame));
+      if (button) {
+        button.setAttribute("aria-describedby", `${li.id}-author`);
+        if (state.sentOut.has(message.id)) button.setAttribute("aria-disabled", "true");
+        field("actions").append(button);
+      }
+    }
+    decorateImported(li, message, bridge);
+    opensNewWindow(li, "chat-new-window");
 
     li.hidden = !matchesFilter(li);
     return li;
@@ -453,6 +497,7 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
       input.disabled = restricted;
       sendButton.disabled = restricted;
       if (!state.canPost || restricted) cancelReply(false);
+      if (shareRow) shareRow.hidden = !canShare || state.canModerate;
     }
     if (moderation) moderation.hidden = !state.canModerate;
     showSlowMode();
@@ -571,6 +616,8 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
       for (const { li } of entries.values()) li.remove();
       entries.clear();
       for (const message of frame.messages) place(message);
+      // The viewer's own messages still waiting for review, as a notice shows them.
+      for (const message of frame.pending || []) place(message, { pending: true });
       trim();
     });
     const wasSynced = state.synced;
@@ -686,6 +733,9 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
       case "chat.unqueued":
         queue?.unqueued(frame.id);
         break;
+      case "bridge.status":
+        showBridgeStatus(frame);
+        break;
       default:
         break;
     }
@@ -768,13 +818,36 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
       strings,
       maxLength,
       nearLimit: 50,
-      frame: (post) => ({ type: "chat.post", text: post.text, client_id: post.clientId, reply_to: post.context }),
-      context: () => (state.replyTo ? state.replyTo.id : null),
+      frame: (post) => ({
+        type: "chat.post",
+        text: post.text,
+        client_id: post.clientId,
+        reply_to: post.context.replyTo,
+        share: post.context.share,
+      }),
+      context: postContext,
       onSent: (post) => {
-        if (state.replyTo && state.replyTo.id === post.context) cancelReply(false);
+        if (state.replyTo && state.replyTo.id === post.context.replyTo) cancelReply(false);
+        // Going out under the hashtag is chosen message by message.
+        if (shareBox && post.context.share) shareBox.checked = false;
       },
     })
     : null;
+
+  // What a post is besides its text: the message it replies to, and whether it
+  // should go out under the hashtag. The composer sends a post again with the same
+  // client id only when its text and context are the same object: the same
+  // choices give back the last context.
+  let lastContext = null;
+  function postContext() {
+    const replyTo = state.replyTo ? state.replyTo.id : null;
+    // Moderators send their messages out with the message's own button instead.
+    const share = Boolean(canShare && shareBox && shareBox.checked && !state.canModerate);
+    if (!lastContext || lastContext.replyTo !== replyTo || lastContext.share !== share) {
+      lastContext = Object.freeze({ replyTo, share });
+    }
+    return lastContext;
+  }
 
   function startReply(entry) {
     const name = authorName(entry.message);
@@ -911,6 +984,34 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     state.lastHidden = null;
     if (undoHadFocus && !undo) log.focus();
     announce(text);
+  }
+
+  // A moderator sends a message of the room out under the hashtag (bridge.send).
+  function sendOutMessage(frame) {
+    return act(frame).then(() => {
+      state.sentOut.add(frame.id);
+      showNotice(format(bridge.sendOutDone, { tag: hashtag }), null);
+    });
+  }
+
+  // The bridge's state on the moderators' console; a network that stops (its
+  // credentials were refused) is announced, the rest is only shown.
+  function showBridgeStatus(frame) {
+    if (!bridgeSection) return;
+    const networks = frame.networks || [];
+    bridgeSection.hidden = networks.length === 0;
+    const tags = (frame.hashtags || []).map((tag) => `#${tag}`).join(" ") || `#${hashtag}`;
+    bridgeHeading.textContent = format(bridge.heading, { tags });
+    renderBridgeStatus(bridgeList, { ...frame, networks }, bridge, clock);
+    const stopped = new Set(networks.filter((n) => n.stopped).map((n) => n.network));
+    if (state.bridgeStopped) {
+      networks.forEach((network, index) => {
+        if (network.stopped && !state.bridgeStopped.has(network.network)) {
+          announce(bridgeList.children[index].textContent);
+        }
+      });
+    }
+    state.bridgeStopped = stopped;
   }
 
   function loadOlder() {
@@ -1088,6 +1189,13 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     undoButton.addEventListener("click", () => {
       if (state.undo) Promise.resolve(state.undo()).catch(() => {});
     });
+  }
+
+  // The page hands the chat its "chat." frames; the bridge's state is the chat's
+  // too (the moderators' console): take it from the socket before the page does.
+  const pageFrame = socket.onFrame;
+  if (typeof pageFrame === "function") {
+    socket.onFrame = (frame) => (frame?.type === "bridge.status" ? apply(frame) : pageFrame(frame));
   }
 
   return { apply, sessionStatus, connection };

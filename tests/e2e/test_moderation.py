@@ -11,8 +11,10 @@ import itertools
 import re
 
 import pytest
+from django.utils.translation import gettext, override
 from playwright.sync_api import expect
 
+from accounts.personal_data import erase_account
 from assemblies.models import Role, Session
 from livechat.models import ChatSettings
 from livechat.services.messages import post_message
@@ -85,6 +87,69 @@ def test_a_premoderated_message_waits_for_approval_then_reaches_the_room(
     expect(published.locator('[data-field="state"]')).to_be_hidden()
     expect(review_item(console, "installions un banc")).to_have_count(0)
     expect(queue_count(console)).to_have_text("0")
+
+
+def test_a_premoderated_author_still_sees_their_waiting_message_after_a_reload(
+    new_page, meeting, moderator
+):
+    ChatSettings.objects.create(session=meeting, mode=ChatSettings.Mode.PRE_MODERATED)
+    awa, ines = participant("awa", "Awa"), participant("ines", "Inès")
+    seed(meeting, moderator, "Bienvenue à toutes et à tous")
+    mine, other = new_page(), new_page()
+    open_chat(mine, awa, meeting)
+    open_chat(other, ines, meeting)
+    post_in_chat(mine, "Peut-on parler du marché du samedi ?")
+    waiting = chat_message(mine, "marché du samedi")
+    expect(waiting).to_have_class(re.compile(r"\bchat-msg--pending\b"))
+    state_line = waiting.locator('[data-field="state"]')
+    expect(state_line).to_be_visible()
+    shown_state = state_line.inner_text()
+
+    # The snapshot carries the author's own waiting messages (chat.history's pending).
+    mine.reload()
+    waiting = chat_message(mine, "marché du samedi")
+    expect(waiting).to_have_class(re.compile(r"\bchat-msg--pending\b"))
+    expect(waiting.locator('[data-field="state"]')).to_have_text(shown_state)
+    expect(waiting.locator('[data-action="reply"]')).to_be_hidden()
+    expect(waiting.locator('[data-action="delete"]')).to_be_visible()
+    # In its place by id, after what the room saw before.
+    expect(mine.locator("[data-chat-list] > li").last).to_contain_text("marché du samedi")
+    expect(chat_message(mine, "Bienvenue")).not_to_have_class(re.compile(r"\bchat-msg--pending\b"))
+    # Nobody else sees it, reloaded or not.
+    other.reload()
+    expect(chat_message(other, "Bienvenue")).to_be_visible()
+    expect(chat_message(other, "marché du samedi")).to_have_count(0)
+
+
+def test_an_erased_accounts_messages_show_deleted_participant_without_actions_on_it(
+    new_page, meeting, moderator
+):
+    gone = participant("parti", "Jean Parti")
+    seed(meeting, gone, "Un avis que je maintiens")
+    erase_account(gone)
+    with override("fr"):
+        deleted = gettext("deleted participant")  # « participant supprimé »
+    awa = participant("awa", "Awa")
+    page, console = new_page(), new_page()
+    open_chat(page, awa, meeting)
+    open_chat(console, moderator, meeting)
+
+    for viewer in (page, console):
+        message = chat_message(viewer, "Un avis que je maintiens")
+        expect(message).to_have_class(re.compile(r"\bchat-msg--erased\b"))
+        author = message.locator('[data-field="author"]')
+        expect(author).to_have_text(deleted)
+        expect(author).not_to_have_text("")
+        expect(message).not_to_contain_text("Jean Parti")
+        expect(message.locator('[data-field="badge"]')).to_be_hidden()
+        expect(message.locator('[data-action="report"]')).to_be_hidden()
+    sanctions = chat_message(console, "Un avis").locator(
+        '[data-action="timeout"], [data-action="ban"], [data-action="lift"]'
+    )
+    for n in range(sanctions.count()):
+        expect(sanctions.nth(n)).to_be_hidden()
+    # A moderator may still hide it.
+    expect(chat_message(console, "Un avis").locator('[data-action="hide"]')).to_be_visible()
 
 
 def test_a_moderator_edits_then_approves_and_rejects_with_the_keyboard_only(
