@@ -119,7 +119,7 @@ def test_the_attendance_export_lists_minutes_present_and_the_hall(client, sessio
     response = client.get(reverse("streaming:attendance", kwargs={"pk": session.pk}))
 
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0][4] == "minutes présentes en ligne" or rows[0][4] == "minutes present online"
+    assert rows[0][4] == "minutes de présence en ligne"
     assert rows[1][0] == "'=Awa"
     assert rows[1][1] == "awa"
     assert rows[1][4] == "45"
