@@ -61,7 +61,16 @@ $(CHROMIUM):
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: install Debian's chromium package (needs root)"; exit 1; fi
 
-setup-test: setup $(STAMP_DEV) $(CHROMIUM)
+# ffmpeg and nginx with its RTMP module make the streaming tests' real media
+# (tests/streaming/media.py); installed the same way when missing and we are root.
+NGINX_RTMP := /usr/lib/nginx/modules/ngx_rtmp_module.so
+$(NGINX_RTMP):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			ffmpeg nginx libnginx-mod-rtmp >/dev/null; \
+	else echo "ffmpeg and nginx-rtmp are missing: install Debian's ffmpeg nginx libnginx-mod-rtmp (needs root)"; exit 1; fi
+
+setup-test: setup $(STAMP_DEV) $(CHROMIUM) $(NGINX_RTMP)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .

@@ -18,6 +18,8 @@ Environment variables:
 ``PLENARY_VAR_DIR`` where the embedded default keeps its files (default ``var/``)
 ``PLENARY_SECURE``  ``1`` behind a TLS-terminating proxy: trust X-Forwarded-Proto,
                     secure cookies, HSTS
+``PLENARY_INGEST_RTMP_URL``, ``PLENARY_INGEST_HLS_URL``, ``PLENARY_INGEST_RELAY_URL``,
+``PLENARY_PEERTUBE_HOSTS``  the streaming ingest and embeds (docs/streaming.md)
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ INSTALLED_APPS = [
     "accounts",
     "assemblies",
     "livechat",
+    "minutes",
+    "streaming",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +180,15 @@ PLENARY_BUS_PREFIX = os.environ.get("PLENARY_BUS_PREFIX", "")
 PLENARY_SOCKET_QUEUE = int(os.environ.get("PLENARY_SOCKET_QUEUE", "512"))
 # Missed events replayed on resume before a fresh snapshot is sent instead.
 PLENARY_RESUME_LIMIT = int(os.environ.get("PLENARY_RESUME_LIMIT", "1000"))
+
+# Streaming (docs/streaming.md). The platform's ingest: the RTMP address shown to
+# organisers, the public HLS address it writes ({name} is the stream's public name),
+# and where nginx-rtmp relays a stream once its key is accepted (empty: no relay).
+PLENARY_INGEST_RTMP_URL = os.environ.get("PLENARY_INGEST_RTMP_URL", "")
+PLENARY_INGEST_HLS_URL = os.environ.get("PLENARY_INGEST_HLS_URL", "")
+PLENARY_INGEST_RELAY_URL = os.environ.get("PLENARY_INGEST_RELAY_URL", "")
+# PeerTube instances whose videos may be embedded.
+PLENARY_PEERTUBE_HOSTS = _env_list("PLENARY_PEERTUBE_HOSTS", "framatube.org,peertube.fr")
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]

@@ -7,4 +7,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("assemblies.urls")),
     path("", include("livechat.urls")),
+    path("", include("minutes.urls")),
+    path("", include("streaming.urls")),
 ]

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from assemblies.models import AgendaItem, Body, Event, Organisation, Role, Session, Venue
+from streaming.models import Stream
 
 _n = itertools.count(1)
 
@@ -87,3 +88,19 @@ def make_organiser(session: Session, **fields: object) -> User:
     else:
         grant(user, Role.Kind.ORGANISER, event=session.event)
     return user
+
+
+def make_note_taker(session: Session, **fields: object) -> User:
+    """A note-taker on the session's body (or event): writes its minutes."""
+    user = make_user(**fields)
+    if session.body is not None:
+        grant(user, Role.Kind.NOTE_TAKER, body=session.body)
+    else:
+        grant(user, Role.Kind.NOTE_TAKER, event=session.event)
+    return user
+
+
+def make_stream(session: Session, **fields: object) -> Stream:
+    """The session's broadcast: the platform's ingest unless told otherwise."""
+    defaults: dict[str, object] = {"kind": Stream.Kind.INGEST}
+    return Stream.objects.create(session=session, **{**defaults, **fields})

@@ -7,6 +7,7 @@
 // this page's one socket.
 
 import { createChat } from "./chat.js";
+import { createPlayer } from "./player.js";
 import { createQuestions } from "./questions.js";
 import { RoomSocket } from "./room-socket.js";
 import { format } from "./text.js";
@@ -92,12 +93,14 @@ function apply(frame) {
       state.titles = new Map(frame.agenda.map((item) => [item.id, item.title]));
       showStatus(frame.status);
       showCurrentItem(frame.current_item, null);
+      player.session(frame);
       synced = true;
       break;
     case "session.status":
       showStatus(frame.status);
       chat.sessionStatus(frame.status);
       questions.sessionStatus(frame.status);
+      player.session(frame);
       break;
     case "agenda.current":
       showCurrentItem(frame.item, frame.title);
@@ -105,6 +108,9 @@ function apply(frame) {
     default:
       if (frame.type.startsWith("chat.")) chat.apply(frame);
       else if (frame.type.startsWith("question.")) questions.apply(frame);
+      else if (frame.type.startsWith("stream.") || frame.type.startsWith("presence.")) {
+        player.apply(frame);
+      }
       break;
   }
 }
@@ -122,6 +128,7 @@ function showConnection(status) {
 const socket = new RoomSocket(config.socket, { onFrame: apply, onStatus: showConnection });
 const chat = createChat(root.querySelector("[data-chat]"), socket, { announce });
 const questions = createQuestions(root.querySelector("[data-questions]"), socket, { announce });
+const player = createPlayer(root, socket, { announce });
 
 for (const form of root.querySelectorAll("[data-console-action]")) {
   form.addEventListener("submit", async (event) => {
