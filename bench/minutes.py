@@ -1,6 +1,6 @@
 """Minutes sync: E editors inserting at random places, R readers, on one document.
 
-Run: ``.venv/bin/python bench/minutes_sync.py [--editors E] [--inserts N] [--rate R]
+Run: ``.venv/bin/python bench/minutes.py [--editors E] [--inserts N] [--rate R]
 [--quick]`` (defaults: the issue's two loads, 20 editors x 100 inserts at 5/s, then
 10 editors + 50 readers). Progress goes to stderr; the last line of stdout is one
 JSON object. Talks only to 127.0.0.1 and cleans up after itself.
@@ -12,7 +12,7 @@ What runs, side by side in one run, with the same clients and the same load:
     embedded default (SQLite in a fresh temporary ``PLENARY_VAR_DIR``), the session's
     minutes at ``/ws/minutes/<id>/``. Editors are note-takers (one Django session
     each); readers are anonymous.
-``baselines.y_websocket_node``
+``baselines.reference``
     The reference server, y-websocket 2.1's ``bin/server.cjs`` from
     ``frontend/node_modules``, on Node, in memory (no persistence).
 
@@ -465,7 +465,7 @@ class NodeServer(Server):
 
 def run_all(args: argparse.Namespace, loads: list[Load]) -> dict[str, Any]:
     var_dir = prepare_environment(scaled=False)
-    results: dict[str, Any] = {"plenary": [], "y_websocket_node": []}
+    results: dict[str, Any] = {"plenary": [], "reference": []}
     keep = False
     try:
         log(f"var dir {var_dir}; migrating SQLite")
@@ -479,7 +479,7 @@ def run_all(args: argparse.Namespace, loads: list[Load]) -> dict[str, Any]:
             server.start()
         try:
             for n, load in enumerate(loads):
-                for server, name in ((plenary, "plenary"), (node, "y_websocket_node")):
+                for server, name in ((plenary, "plenary"), (node, "reference")):
                     if name == "plenary":
                         url = f"{server.ws_base}/ws/minutes/{sessions[n]}/"
                         fresh: str | None = url
@@ -498,14 +498,14 @@ def run_all(args: argparse.Namespace, loads: list[Load]) -> dict[str, Any]:
                     results[name].append(outcome)
             for server, name, path in (
                 (plenary, "plenary", f"/ws/minutes/{sessions[-2]}/"),
-                (node, "y_websocket_node", "/cold"),
+                (node, "reference", "/cold"),
             ):
                 cold = uvloop.run(cold_join(server, server.ws_base + path, args.cold))
                 log(f"[{name}] cold join: {cold}")
                 results[f"{name}_cold"] = cold
             for server, name, path, cookie in (
                 (plenary, "plenary", f"/ws/minutes/{sessions[-1]}/", cookies[0]),
-                (node, "y_websocket_node", "/large", None),
+                (node, "reference", "/large", None),
             ):
                 large = uvloop.run(large_document(server, server.ws_base + path, cookie))
                 log(f"[{name}] large document: {large}")
@@ -560,22 +560,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     first, second = results["plenary"][0], results["plenary"][1]
     emit(
         {
-            "bench": "minutes_sync",
+            "bench": "minutes",
             **first,
             "inserts_per_editor": inserts,
             "rate_per_s": args.rate,
-            "baselines": {"y_websocket_node": results["y_websocket_node"][0]},
+            "baselines": {"reference": results["reference"][0]},
             "readers_load": {
                 **second,
-                "baselines": {"y_websocket_node": results["y_websocket_node"][1]},
+                "baselines": {"reference": results["reference"][1]},
             },
             "cold_join": {
                 "plenary": results["plenary_cold"],
-                "y_websocket_node": results["y_websocket_node_cold"],
+                "reference": results["reference_cold"],
             },
             "large_document": {
                 "plenary": results["plenary_large"],
-                "y_websocket_node": results["y_websocket_node_large"],
+                "reference": results["reference_large"],
             },
         }
     )
