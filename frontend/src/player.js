@@ -157,7 +157,8 @@ export function createPlayer(root, socket, { announce }) {
     const heading = document.getElementById("chat-heading");
     if (heading) {
       heading.tabIndex = -1;
-      heading.scrollIntoView({ block: "start", behavior: "smooth" });
+      const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      heading.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
       heading.focus({ preventScroll: true });
     }
   }
