@@ -55,7 +55,7 @@ function start(root) {
     Collaboration.configure({ document: doc }),
   ];
   if (config.canWrite) {
-    extensions.push(CollaborationCaret.configure({ provider, user: config.user }));
+    extensions.push(CollaborationCaret.configure({ provider, user: config.user, render: caret }));
   }
   const editor = new Editor({
     element: mount,
@@ -207,4 +207,20 @@ function bindToolbar(toolbar, editor, root) {
   };
   editor.on("selectionUpdate", refresh);
   editor.on("transaction", refresh);
+}
+
+// A collaborator's caret: their colour and name for sighted note-takers, hidden
+// from screen readers (the name would be read inside the text; the "Writing now"
+// list says who is writing).
+function caret(user) {
+  const cursor = document.createElement("span");
+  cursor.classList.add("collaboration-carets__caret");
+  cursor.setAttribute("style", `border-color: ${user.color}`);
+  cursor.setAttribute("aria-hidden", "true");
+  const label = document.createElement("span");
+  label.classList.add("collaboration-carets__label");
+  label.setAttribute("style", `background-color: ${user.color}`);
+  label.textContent = user.name;
+  cursor.append(label);
+  return cursor;
 }
