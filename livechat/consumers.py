@@ -22,7 +22,7 @@ def chat_history(
     session: Session, user: AnyUser, *, before: int | None = None
 ) -> protocol.ChatHistory:
     page, has_more = history.visible_page(session, before=before)
-    settings = ChatSettings.objects.filter(session=session).first() or ChatSettings()
+    settings = ChatSettings.of(session)
     sanction = sanctions.active_sanction(session.pk, user.pk) if user.pk else None
     return protocol.ChatHistory(
         messages=history.describe(page, session),

@@ -65,6 +65,11 @@ class ChatSettings(models.Model):
     def __str__(self) -> str:
         return f"{self.session} ({self.get_mode_display()})"
 
+    @classmethod
+    def of(cls, session: Session) -> ChatSettings:
+        """The session's rules: the stored row, or the defaults (unsaved) when none."""
+        return cls.objects.filter(session=session).first() or cls(session=session)
+
 
 class Ground(models.TextChoices):
     """Why a moderator removed a message: counted in public, so a closed list."""

@@ -90,7 +90,7 @@ def _session_to_moderate(request: HttpRequest, pk: int) -> Session:
 def chat_settings(request: HttpRequest, pk: int) -> HttpResponse:
     """The chat's rules, who is barred from posting, and the moderation log."""
     session = _session_to_moderate(request, pk)
-    current = ChatSettings.objects.filter(session=session).first() or ChatSettings()
+    current = ChatSettings.of(session)
     form = ChatSettingsForm(request.POST or None, initial=ChatSettingsForm.initial_from(current))
     if request.method == "POST" and form.is_valid():
         try:

@@ -207,7 +207,7 @@ def import_post(event_id: int, post: ImportedPost, *, own_id: str = "") -> Messa
     if Message.objects.filter(session=session, external_uri=post.uri).exists():
         return None
     bridge = BridgeSettings.objects.filter(event_id=event_id).first() or BridgeSettings()
-    chat = ChatSettings.objects.filter(session=session).first() or ChatSettings(session=session)
+    chat = ChatSettings.of(session)
     text = _imported_text(post)
     status, held_for, needs_review = Message.Status.VISIBLE, "", False
     blocklist = session_blocklist(chat.blocked_words, chat.starter_blocklists)

@@ -130,10 +130,18 @@ def queue(session: Session) -> list[Message]:
     )
 
 
-def describe_queue(messages: Iterable[Message], session: Session) -> list[QueueItem]:
-    """Queue items with their open reports (since the last review) and blocked words."""
+def describe_queue(
+    messages: Iterable[Message],
+    session: Session,
+    *,
+    states: list[MessageState] | None = None,
+) -> list[QueueItem]:
+    """Queue items with their open reports (since the last review) and blocked words;
+    ``states``, when the caller already described the messages, are used as they are."""
     messages = list(messages)
-    settings = ChatSettings.objects.filter(session=session).first() or ChatSettings()
+    if states is None:
+        states = describe(messages, session, reactions=False)
+    settings = ChatSettings.of(session)
     blocklist = session_blocklist(settings.blocked_words, settings.starter_blocklists)
     reports = open_reports(messages)
     return [
@@ -144,7 +152,7 @@ def describe_queue(messages: Iterable[Message], session: Session) -> list[QueueI
             reports=reports.get(m.pk, 0),
             matched=blocklist.matches(m.text),
         )
-        for m, state in zip(messages, describe(messages, session, reactions=False), strict=True)
+        for m, state in zip(messages, states, strict=True)
     ]
 
 

@@ -95,7 +95,7 @@ def post_message(
     assert isinstance(user, User)  # previous_post let only logged-in users through
     session = open_session(session_id, user=user)
     text = checked_text(text, limit=MAX_LENGTH)
-    settings = ChatSettings.objects.filter(session=session).first() or ChatSettings(session=session)
+    settings = ChatSettings.of(session)
     roles = roles_on_session(user, session)  # read once: moderation and the badge
     moderator = access.access_moderate_chat(user, session, roles)
     if not moderator:

@@ -189,7 +189,7 @@ def report_message(message_id: int, *, user: AnyUser, ground: str = Ground.OTHER
     except IntegrityError:  # reported already
         return message
     log_action(actor=user, action="chat.report", session=message.session, message=message.pk)
-    settings = ChatSettings.objects.filter(session=message.session).first() or ChatSettings()
+    settings = ChatSettings.of(message.session)
     threshold = settings.report_threshold
     if threshold and open_reports([message])[message.pk] >= threshold:
         message.status = Message.Status.PENDING

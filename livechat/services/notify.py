@@ -35,9 +35,8 @@ def tell_author(message: Message, frame: Any) -> None:
 
 def tell_moderators_queued(message: Message, *, state: MessageState | None = None) -> None:
     """Put ``message`` in (or refresh it in) every moderator's queue."""
-    item = describe_queue([message], message.session)[0]
-    if state is not None:
-        item.message = state
+    states = None if state is None else [state]
+    (item,) = describe_queue([message], message.session, states=states)
     publish_after_commit(session_moderators_room(message.session_id), ChatQueued(item=item))
 
 
