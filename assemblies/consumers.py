@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import typing
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -17,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from assemblies import access, protocol, session_socket
 from assemblies.models import Session
-from assemblies.services import live, presence
+from assemblies.room_window import room_window, sessions
+from assemblies.services import live, presence, room
 from assemblies.services.state import session_state
 from plenary.errors import DomainError
 from plenary.realtime.consumers import RoomConsumer
@@ -31,24 +33,32 @@ class SessionConsumer(RoomConsumer):
     session_id: int
     session: Session
     presence_ticket: presence.Ticket | None = None
+    following_room: bool = False
+    room_changes_at: datetime | None = None
 
     async def connect(self) -> None:
         await super().connect()
         if self.room is not None:  # counted once it follows the room
+            room.follow(self.session_id, self.room_changes_at)  # told when it opens or closes
+            self.following_room = True
             self.presence_ticket = await presence.arrive(self.session_id, self.scope["user"])
 
     async def disconnect(self, code: int) -> None:
         await super().disconnect(code)
+        if self.following_room:
+            self.following_room = False
+            room.unfollow(self.session_id)
         if self.presence_ticket is not None:
             ticket, self.presence_ticket = self.presence_ticket, None
             await presence.depart(ticket)
 
     def find_room(self) -> str | None:
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
-        session = Session.objects.filter(pk=self.session_id).first()
+        session = sessions().filter(pk=self.session_id).first()
         if session is None or not access.access_view_session(self.scope["user"], session):
             return None
         self.session = session
+        self.room_changes_at = room_window(session).changes_at
         return session_room(session.pk)
 
     def extra_rooms(self) -> Sequence[str]:
@@ -70,7 +80,7 @@ class SessionConsumer(RoomConsumer):
         )
 
     def snapshot(self, seq: int) -> Sequence[Any]:
-        session = Session.objects.select_related("current_item").get(pk=self.session_id)
+        session = sessions().select_related("current_item").get(pk=self.session_id)
         user = self.scope["user"]
         frames: list[Any] = [session_state(session, user=user, seq=seq)]
         for area in session_socket.areas():

@@ -2,8 +2,9 @@
 
 Inbound, from organisers: ``session.start``, ``session.end``, ``agenda.advance``,
 ``agenda.select``, plus ``ping`` from anyone. Outbound: ``session.state`` (the
-snapshot sent on connect), ``session.status`` and ``agenda.current`` (persisted
-events with a ``seq``), ``ack``, ``error`` and ``pong``.
+snapshot sent on connect, with the room's window), ``session.status``,
+``agenda.current`` and ``room.status`` (persisted events with a ``seq``), ``ack``,
+``error`` and ``pong``.
 
 Outbound events carry the full new state of what changed, never a delta, so a
 client that applies one twice ends up where it should.
@@ -77,6 +78,16 @@ class Viewer(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     can_run: bool
 
 
+class Room(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Whether the room takes posts, questions, votes and reactions now."""
+
+    open: bool
+    #: When the room opens before the start; null when it has no such limit.
+    opens_at: datetime | None
+    #: When it closes, once the session has ended.
+    closes_at: datetime | None
+
+
 class SessionState(Frame, tag="session.state", kw_only=True):
     seq: int = 0
     id: int
@@ -88,6 +99,21 @@ class SessionState(Frame, tag="session.state", kw_only=True):
     remote_participation: bool
     agenda: list[AgendaItemState]
     viewer: Viewer
+    room: Room
 
 
-Outbound = SessionState | SessionStatus | AgendaCurrent
+class RoomStatus(Frame, tag="room.status", kw_only=True):
+    """The room opened or closed (``session.state``'s ``room`` changed): the
+    pre-opening came, the session started or ended, a broadcast went live, the
+    grace period after the end ran out.
+    """
+
+    seq: int = 0
+    open: bool
+    #: When the room opens before the start; null when it has no such limit.
+    opens_at: datetime | None
+    #: When it closes, once the session has ended.
+    closes_at: datetime | None
+
+
+Outbound = SessionState | SessionStatus | AgendaCurrent | RoomStatus

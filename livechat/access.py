@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assemblies.access import AnyUser, access_view_session, roles_on_session
 from assemblies.models import Event, Role, Session
+from assemblies.room_window import room_window
 
 MODERATING_ROLES = {Role.Kind.ORGANISER, Role.Kind.MODERATOR}
 
@@ -14,8 +15,10 @@ def access_read_chat(user: AnyUser, session: Session) -> bool:
 
 
 def chat_is_open(session: Session) -> bool:
-    """Posting is open before and during a session, not after or when cancelled."""
-    return session.status in {Session.Status.SCHEDULED, Session.Status.LIVE}
+    """Posting, asking, voting and reacting follow the room's window
+    (``assemblies.room_window``): by default open before and during the session;
+    with a broadcast, from its pre-opening to the end of the grace period."""
+    return room_window(session).open
 
 
 def access_moderate_chat(user: AnyUser, session: Session, roles: set[str] | None = None) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from assemblies import session_socket
+from assemblies import room_window, session_socket
 from assemblies.access import AnyUser
 from assemblies.models import Session
 from assemblies.services import presence
@@ -74,3 +74,4 @@ def register() -> None:
         )
     )
     presence.add_listener(audience.announce_count)
+    room_window.register_hours(broadcast.room_hours, related=["stream"])

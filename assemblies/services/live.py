@@ -3,7 +3,8 @@
 Each service locks the session row (``select_for_update``) so that two organisers
 pressing buttons at once act one after the other on the state the first left,
 checks access, writes an audit entry, and records a room event that every open
-page receives after commit. Replaying an action that is already done (starting a
+page receives after commit (and ``room.status`` when that opens or closes the
+room: ``assemblies.services.room``). Replaying an action that is already done (starting a
 live session, selecting the current item) changes nothing and emits nothing.
 """
 
@@ -18,7 +19,9 @@ from assemblies.access import AnyUser
 from assemblies.exceptions import InvalidState, NotAllowed, UnknownItem
 from assemblies.models import AgendaItem, Session
 from assemblies.protocol import AgendaCurrent, SessionStatus
+from assemblies.room_window import room_window
 from assemblies.services.audit import log_action
+from assemblies.services.room import announce_room
 from plenary.realtime.events import record_event
 from plenary.realtime.rooms import session_room
 
@@ -45,6 +48,7 @@ def _move_status(
         return False
     if session.status != source:
         raise InvalidState()
+    before = room_window(session)
     session.status = target
     setattr(session, stamp, timezone.now())
     session.save(update_fields=["status", stamp])
@@ -55,6 +59,7 @@ def _move_status(
             status=session.status, started_at=session.started_at, ended_at=session.ended_at
         ),
     )
+    announce_room(session, before)
     return True
 
 

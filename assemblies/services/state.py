@@ -5,12 +5,17 @@ from __future__ import annotations
 from assemblies import access
 from assemblies.access import AnyUser
 from assemblies.models import Session
-from assemblies.protocol import AgendaItemState, SessionState, Viewer
+from assemblies.protocol import AgendaItemState, Room, SessionState, Viewer
+from assemblies.room_window import room_window
 
 
 def session_state(session: Session, *, user: AnyUser, seq: int) -> SessionState:
-    """Describe ``session`` as of room event ``seq`` for ``user``."""
+    """Describe ``session`` as of room event ``seq`` for ``user``.
+
+    Read it with ``assemblies.room_window.sessions()``: its room hours come along.
+    """
     roles = access.roles_on_session(user, session)
+    window = room_window(session)
     return SessionState(
         seq=seq,
         id=session.pk,
@@ -37,4 +42,5 @@ def session_state(session: Session, *, user: AnyUser, seq: int) -> SessionState:
             roles=sorted(roles),
             can_run=access.access_run_session(user, session),
         ),
+        room=Room(open=window.open, opens_at=window.opens_at, closes_at=window.closes_at),
     )

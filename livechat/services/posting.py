@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from typing import TypeVar
 
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from assemblies.access import AnyUser
 from assemblies.models import Session
+from assemblies.room_window import room_window, sessions
 from livechat import access
 from livechat.exceptions import ChatClosed, InvalidMessage, LoginRequired, NotAllowed
 from livechat.models import Message, Question
@@ -42,12 +44,23 @@ def previous_post(
 
 def open_session(session_id: int, *, user: AnyUser) -> Session:
     """The session, if ``user`` may read its chat and the chat takes posts now."""
-    session = Session.objects.filter(pk=session_id).first()
+    session = sessions().filter(pk=session_id).first()
     if session is None or not access.access_read_chat(user, session):
         raise NotAllowed()
-    if not access.chat_is_open(session):
-        raise ChatClosed()
+    check_room_open(session)
     return session
+
+
+def check_room_open(session: Session) -> None:
+    """Refuse (``ChatClosed``) outside the room's window, saying when it opens."""
+    window = room_window(session)
+    if window.open:
+        return
+    if window.opens_at is not None and window.opens_at > timezone.now():
+        when = formats.date_format(timezone.localtime(window.opens_at), "TIME_FORMAT")
+        message = gettext("The room is not open yet: it opens at %(time)s.") % {"time": when}
+        raise ChatClosed(message)
+    raise ChatClosed()
 
 
 def checked_text(text: str, *, limit: int) -> str:

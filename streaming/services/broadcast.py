@@ -10,10 +10,14 @@ Repeated and late calls (a hook retried, ``publish_done`` after a manual end)
 change nothing and emit nothing.
 
 Each change writes an audit entry and records one ``stream.status`` event in the
-session's room, published after commit.
+session's room, published after commit; a broadcast going live opens the room, and
+its hours (``room_hours``) are the room's: ``room.status`` follows when it opens
+or closes.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +25,9 @@ from django.utils.translation import gettext
 
 from assemblies.access import AnyUser
 from assemblies.models import Session
+from assemblies.room_window import Hours, RoomWindow, room_window
 from assemblies.services.audit import log_action
+from assemblies.services.room import announce_room
 from plenary.realtime.events import record_event
 from plenary.realtime.rooms import session_room
 from streaming import access
@@ -31,6 +37,25 @@ from streaming.protocol import Source, StreamStatus
 from streaming.services import chapters, sources
 
 Status = Stream.Status
+
+
+def room_hours(session: Session) -> Hours | None:
+    """The room hours of a session with a broadcast (registered with ``assemblies``)."""
+    try:
+        stream = session.stream
+    except Stream.DoesNotExist:
+        return None
+    return Hours(
+        preopen=timedelta(minutes=stream.preopen_minutes),
+        grace=timedelta(minutes=stream.grace_minutes),
+        on_air=stream.status == Status.LIVE,
+    )
+
+
+def _window(stream: Stream) -> RoomWindow:
+    # The session reads its hours from this very (locked, changing) row.
+    stream.session.stream = stream
+    return room_window(stream.session)
 
 
 def _lock_for_running(session_id: int, user: AnyUser) -> Stream:
@@ -90,9 +115,13 @@ def status_frame(stream: Stream) -> StreamStatus:
     )
 
 
-def _announce(stream: Stream, *, actor: AnyUser | None, via: str) -> None:
+def _announce(
+    stream: Stream, *, actor: AnyUser | None, via: str, before: RoomWindow | None = None
+) -> None:
     log_action(actor=actor, action=f"stream.{stream.status}", session=stream.session, via=via)
     record_event(session_room(stream.session_id), status_frame(stream))
+    if before is not None:
+        announce_room(stream.session, before)
 
 
 def _go_live(stream: Stream, *, actor: AnyUser | None, via: str) -> bool:
@@ -104,19 +133,21 @@ def _go_live(stream: Stream, *, actor: AnyUser | None, via: str) -> bool:
     }
     if stream.status != Status.SCHEDULED and not resumable:
         raise InvalidState()
+    before = _window(stream)
     stream.status = Status.LIVE
     # A broadcast that resumes after a drop keeps its first start: the replay's
     # chapters count from there.
     stream.started_at = stream.started_at or timezone.now()
     stream.ended_at = None
     stream.save(update_fields=["status", "started_at", "ended_at"])
-    _announce(stream, actor=actor, via=via)
+    _announce(stream, actor=actor, via=via, before=before)
     return True
 
 
 def _end(stream: Stream, *, actor: AnyUser | None, via: str) -> bool:
     if stream.status != Status.LIVE:
         return False
+    before = _window(stream)
     stream.status = (
         Status.REPLAY
         if stream.replay_url
@@ -129,7 +160,7 @@ def _end(stream: Stream, *, actor: AnyUser | None, via: str) -> bool:
     )
     stream.ended_at = timezone.now()
     stream.save(update_fields=["status", "ended_at"])
-    _announce(stream, actor=actor, via=via)
+    _announce(stream, actor=actor, via=via, before=before)
     return True
 
 
@@ -205,7 +236,9 @@ def configure_stream(
         raise NotAllowed()
     url = sources.check_source(kind, url)
     replay_url = sources.check_url(replay_url) if replay_url.strip() else ""
+    before = room_window(session)  # the session's own hours when it had no stream
     stream, _ = Stream.objects.select_for_update().get_or_create(session=session)
+    stream.session = session  # one row, read by the room's hours below
     stream.kind, stream.url, stream.replay_url = kind, url, replay_url
     stream.preopen_minutes, stream.grace_minutes = preopen_minutes, grace_minutes
     if stream.status == Status.ENDED and replay_url:
@@ -221,6 +254,7 @@ def configure_stream(
     )
     # Pages playing the old source, or waiting for the replay, switch.
     record_event(session_room(session.pk), status_frame(stream))
+    announce_room(session, before)
     return stream
 
 

@@ -74,6 +74,7 @@ def _strings() -> dict[str, Any]:
         "aboutViewers": gettext("About %(count)s watching"),
         "roomOpensAt": gettext("The room opens at %(time)s."),
         "roomClosed": gettext("The room is closed."),
+        "roomOpen": gettext("The room is open."),
         "watchFrom": gettext("Watch from %(time)s"),
         "playFailed": gettext("The video cannot be played here. Try again, or follow in text."),
         "who": {
