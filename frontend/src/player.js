@@ -14,8 +14,11 @@
 //   goes live while the page is open; the "enter the room" button appears when
 //   the video starts playing (at once in text-only mode). Focus only moves when
 //   the viewer acts, or when the element holding it disappears.
-// - Text-only mode downloads no video at all; audio-only picks the stream's
-//   audio-only rendition and is offered only when the stream has one.
+// - Text-only mode downloads no video at all; audio-only plays the stream's
+//   audio-only rendition (a variant of the multivariant playlist with an audio
+//   codec only) and is offered only when the stream has one. hls.js drops such a
+//   variant from its levels when there is video, so the page finds it in the
+//   playlist as loaded and plays its own playlist instead of the whole stream.
 
 import { format, timeFormat } from "./text.js";
 
@@ -23,7 +26,7 @@ const MODE_KEY = "plenary.player.mode";
 const PLAYABLE = new Set(["live", "replay"]);
 const RETRY_MS = 2000; // an encoder's first playlist appears a few seconds after it publishes
 
-const INERT_PLAYER = { apply() {}, session() {}, connection() {} };
+const INERT_PLAYER = { apply() {}, room() {}, connection() {} };
 
 export function createPlayer(root, socket, { announce }) {
   const el = root.querySelector("[data-player]");
@@ -48,17 +51,15 @@ export function createPlayer(root, socket, { announce }) {
     status: el.dataset.streamStatus,
     source: null,
     chapters: [],
-    opensAt: null,
-    graceMs: 0,
+    startedAt: null, // when the broadcast started (ms, server clock): the replay's 0
+    room: null, // the server's last room.status: {open, opensAt}
     offsetMs: 0, // server clock minus ours
-    sessionStatus: root.dataset.status,
-    sessionEndedAt: null,
   };
   let synced = false;
   let mode = readMode();
   let hls = null;
   let loaded = null; // the source being played: {kind, url}
-  let audioLevel = -1;
+  let audio = null; // the audio-only rendition of a stream: {of: its url, source}
   let embedAllowed = false;
   let pendingSeek = null;
   let retry = null;
@@ -87,14 +88,26 @@ export function createPlayer(root, socket, { announce }) {
         button.dataset.pending === "1" ||
         !button.dataset.streamAllowed.split(" ").includes(state.status);
     }
-    const wanted = PLAYABLE.has(state.status) && mode !== "text" ? state.source : null;
+    const wanted = PLAYABLE.has(state.status) && mode !== "text" ? wantedSource() : null;
     if (!sameSource(wanted, loaded)) {
+      // Between a stream and its audio rendition, a replay goes on where it was.
+      const carry = loaded && wanted && state.status === "replay" ? video.currentTime : 0;
       unload();
       if (wanted) load(wanted);
+      if (wanted && carry > 0 && pendingSeek === null) seekWhenReady(carry);
     }
     renderModes();
     renderRoom();
     keepFocusUsable();
+  }
+
+  function audioOf(source) {
+    return source && audio && audio.of === source.url ? audio.source : null;
+  }
+
+  function wantedSource() {
+    if (mode === "audio") return audioOf(state.source) ?? state.source;
+    return state.source;
   }
 
   function sameSource(a, b) {
@@ -107,7 +120,7 @@ export function createPlayer(root, socket, { announce }) {
     for (const input of el.querySelectorAll("input[name='player-mode']")) {
       input.checked = input.value === mode;
     }
-    audioChoice.hidden = audioLevel < 0 && mode !== "audio";
+    audioChoice.hidden = !audioOf(state.source) && mode !== "audio";
     audioNote.hidden = !(mode === "audio" && loaded);
     video.classList.toggle("player__video--audio", mode === "audio");
   }
@@ -118,15 +131,13 @@ export function createPlayer(root, socket, { announce }) {
     return Date.now() + state.offsetMs;
   }
 
+  // The server decides (room.status, pushed when the room opens or closes, the
+  // end of the grace period included); the page only says when it will open.
   function roomState() {
-    if (state.opensAt === null || state.sessionStatus === "cancelled") return "closed";
-    if (state.status === "live") return "open"; // a broadcast that starts early opens it
-    const now = serverNow();
-    if (now < state.opensAt) return "before";
-    if (state.sessionStatus === "ended" && state.sessionEndedAt !== null) {
-      if (now > state.sessionEndedAt + state.graceMs) return "closed";
-    }
-    return "open";
+    if (state.room === null) return "closed";
+    if (state.room.open) return "open";
+    if (state.room.opensAt !== null && serverNow() < state.room.opensAt) return "before";
+    return "closed";
   }
 
   function renderRoom() {
@@ -134,7 +145,7 @@ export function createPlayer(root, socket, { announce }) {
     root.dataset.room = room;
     if (room === "before") {
       roomNotice.textContent = format(strings.roomOpensAt, {
-        time: clock.format(new Date(state.opensAt - state.offsetMs)),
+        time: clock.format(new Date(state.room.opensAt - state.offsetMs)),
       });
     } else {
       roomNotice.textContent = room === "closed" && synced ? strings.roomClosed : "";
@@ -218,12 +229,26 @@ export function createPlayer(root, socket, { announce }) {
       return;
     }
     hls = new Hls({ lowLatencyMode: false, backBufferLength: 30 });
-    hls.on(Hls.Events.MANIFEST_PARSED, (_event, data) => {
-      audioLevel = data.levels.findIndex((level) => !level.videoCodec && level.audioCodec);
-      if (mode === "audio" && audioLevel >= 0) hls.currentLevel = audioLevel;
-      if (mode === "audio" && audioLevel < 0) mode = "video";
+    // hls.js announces MANIFEST_PARSED from within MANIFEST_LOADED, before this
+    // page's own MANIFEST_LOADED listener runs: the choice is made here, after.
+    hls.on(Hls.Events.MANIFEST_LOADED, (_event, data) => {
+      if (source.audioOnly) return; // the rendition itself
+      const rendition = data.levels.find(
+        (level) => level.audioCodec && !level.videoCodec && !(level.width && level.height),
+      );
+      audio = rendition
+        ? { of: source.url, source: { kind: "hls", url: rendition.url, audioOnly: true } }
+        : null;
+      if (mode === "audio" && audio) {
+        Promise.resolve().then(render); // switch to the rendition, out of hls.js's event
+        return;
+      }
+      if (mode === "audio") mode = "video"; // no audio rendition: the whole stream
       renderModes();
       start();
+    });
+    hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      if (source.audioOnly) start();
     });
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return;
@@ -321,9 +346,6 @@ export function createPlayer(root, socket, { announce }) {
       } catch {
         // private browsing: the choice lasts for this page only
       }
-      if (hls && mode !== "text") {
-        hls.currentLevel = mode === "audio" && audioLevel >= 0 ? audioLevel : -1;
-      }
       render();
     });
   }
@@ -349,7 +371,8 @@ export function createPlayer(root, socket, { announce }) {
   }
 
   function renderChapters() {
-    for (const old of root.querySelectorAll("[data-seek]")) old.remove();
+    // Only the chapters' buttons: the minutes' broadcast times seek too (data-seek).
+    for (const old of root.querySelectorAll(".agenda__item [data-seek]")) old.remove();
     if (state.status !== "replay") return;
     for (const chapter of state.chapters) {
       const item = root.querySelector(`.agenda__item[data-item="${chapter.item}"]`);
@@ -380,6 +403,32 @@ export function createPlayer(root, socket, { announce }) {
       { once: true },
     );
   }
+
+  // The broadcast time now, in seconds from its start (the minutes' "mark the
+  // time"): the video's position in the replay, the time since the start live.
+  el.broadcastPosition = () => {
+    if (state.status === "replay") return loaded && video.readyState >= 1 ? video.currentTime : null;
+    if (state.status !== "live" || state.startedAt === null) return null;
+    return Math.max(0, (serverNow() - state.startedAt) / 1000);
+  };
+
+  // A link to a moment of the replay (the published minutes' times): #t=<seconds>,
+  // followed once (not again at each reconnection's snapshot).
+  let seekedHash = "";
+  function seekFromHash() {
+    const match = /^#t=(\d+)$/.exec(window.location.hash);
+    if (!match || window.location.hash === seekedHash) return;
+    seekedHash = window.location.hash;
+    if (mode === "text") {
+      mode = "video";
+      render();
+    }
+    seekWhenReady(Number(match[1]));
+  }
+  window.addEventListener("hashchange", () => {
+    seekedHash = "";
+    if (state.status === "replay") seekFromHash();
+  });
 
   root.addEventListener("click", (event) => {
     const button = event.target.closest("[data-seek]");
@@ -459,8 +508,10 @@ export function createPlayer(root, socket, { announce }) {
     state.status = frame.status;
     state.source = frame.source;
     state.chapters = frame.chapters ?? [];
+    state.startedAt = frame.started_at ? Date.parse(frame.started_at) : null;
     render();
     renderChapters();
+    if (state.status === "replay") seekFromHash();
     if (synced && previous !== frame.status) {
       const said = { live: strings.started, ended: strings.ended, replay: strings.replay };
       if (said[frame.status]) announce(said[frame.status]);
@@ -470,8 +521,6 @@ export function createPlayer(root, socket, { announce }) {
   function apply(frame) {
     switch (frame.type) {
       case "stream.state":
-        state.opensAt = frame.room_opens_at === null ? null : Date.parse(frame.room_opens_at);
-        state.graceMs = frame.room_grace_seconds * 1000;
         state.offsetMs = Date.parse(frame.now) - Date.now();
         synced = false; // a snapshot is not news
         applyStatus(frame);
@@ -495,14 +544,19 @@ export function createPlayer(root, socket, { announce }) {
     }
   }
 
-  // The session's own status and end decide when the room closes.
-  function session(frame) {
-    state.sessionStatus = frame.status;
-    state.sessionEndedAt = frame.ended_at ? Date.parse(frame.ended_at) : null;
+  function room(frame) {
+    const was = synced && state.room !== null ? state.room.open : null;
+    state.room = {
+      open: frame.open,
+      opensAt: frame.opens_at === null ? null : Date.parse(frame.opens_at),
+    };
     renderRoom();
+    if (was !== null && was !== frame.open) {
+      announce(frame.open ? strings.roomOpen : strings.roomClosed);
+    }
   }
 
   window.setInterval(renderRoom, 15000);
   render();
-  return { apply, session, connection() {} };
+  return { apply, room, connection() {} };
 }

@@ -51,6 +51,28 @@ def make_hls(directory: Path, *, seconds: int, name: str = "index") -> Path:
     return playlist
 
 
+def make_hls_with_audio_rendition(directory: Path, *, seconds: int) -> Path:
+    """Encode a multivariant HLS VOD: one variant with video and audio, one with the
+    audio alone (``CODECS="mp4a.40.2"``), as an encoder offering an audio-only
+    choice writes it; return the multivariant playlist (``index.m3u8``)."""
+    ffmpeg = need("ffmpeg")
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [ffmpeg, "-loglevel", "error", "-y",
+         "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
+         "-f", "lavfi", "-i", "sine=frequency=440",
+         "-t", str(seconds), "-map", "0:v", "-map", "1:a", "-map", "1:a",
+         "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "aac",
+         "-f", "hls", "-hls_time", "2", "-hls_list_size", "0", "-hls_playlist_type", "vod",
+         "-master_pl_name", "index.m3u8",
+         "-var_stream_map", "v:0,a:0,name:video a:1,name:audio",
+         "-hls_segment_filename", str(directory / "%v_%03d.ts"), str(directory / "%v.m3u8")],
+        check=True,
+        timeout=120,
+    )  # fmt: skip
+    return directory / "index.m3u8"
+
+
 class _CorsHandler(http.server.SimpleHTTPRequestHandler):
     def end_headers(self) -> None:
         self.send_header("Access-Control-Allow-Origin", "*")
