@@ -16,12 +16,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_POST
 
-from assemblies import access, calendars
+from assemblies import access, calendars, page_cache
 from assemblies.exceptions import NotAllowed, ProgrammeError
 from assemblies.models import AgendaItem, Body, Event, Session
 from assemblies.services import live
@@ -70,6 +71,11 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The session page. Logged-out visitors share one render per language
+    (``assemblies.page_cache``), each with their own CSRF token."""
+    cached = page_cache.cached_page(request, pk)
+    if cached is not None:
+        return page_cache.page_response(request, cached)
     session = get_object_or_404(
         Session.objects.public().prefetch_related(
             Prefetch("agenda_items", queryset=AgendaItem.objects.order_by("position"))
@@ -79,21 +85,23 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not access.access_view_session(request.user, session):
         raise PermissionDenied
     can_run = access.access_run_session(request.user, session)
-    return render(
-        request,
-        "assemblies/session_detail.html",
-        {
-            "session": session,
-            "agenda": list(session.agenda_items.all()),
-            "can_run": can_run,
-            "page_config": {
-                "session": session.pk,
-                "socket": f"/ws/sessions/{session.pk}/",
-                "canRun": can_run,
-            },
-            "strings": _session_page_strings(),
+    context = {
+        "session": session,
+        "agenda": list(session.agenda_items.all()),
+        "can_run": can_run,
+        "page_config": {
+            "session": session.pk,
+            "socket": f"/ws/sessions/{session.pk}/",
+            "canRun": can_run,
         },
-    )
+        "strings": _session_page_strings(),
+    }
+    if not page_cache.cacheable(request):
+        return render(request, "assemblies/session_detail.html", context)
+    context["csrf_token"] = page_cache.csrf_marker()
+    html = render_to_string("assemblies/session_detail.html", context, request=request)
+    page_cache.store_page(request, pk, html)
+    return page_cache.page_response(request, html)
 
 
 def _session_page_strings() -> dict[str, object]:
