@@ -112,12 +112,19 @@ def start_server(server_env: dict[str, str]) -> Iterator[Any]:
 
 @pytest.fixture
 async def room_hub() -> Any:
-    """The room hub of the test's event loop, closed (with its bus subscription) after."""
+    """The room hub of the test's event loop, closed (with its bus subscription) after.
+
+    Then the sync thread's database connection is closed: ``database_sync_to_async``
+    keeps it open (``CONN_MAX_AGE``), and PostgreSQL refuses to drop the test
+    database while it is ("being accessed by other users")."""
+    from django.db import connections
+
     from plenary.realtime.hub import get_hub
 
     hub = get_hub()
     yield hub
     await hub.close()
+    await database_sync_to_async(connections.close_all)()
 
 
 async def login_cookie(user: User) -> str:

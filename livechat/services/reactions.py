@@ -17,14 +17,16 @@ import logging
 import threading
 import time
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 
 from assemblies.access import AnyUser
+from assemblies.room_window import joined
 from livechat import access
 from livechat.exceptions import InvalidMessage, LoginRequired, UnknownMessage
 from livechat.models import Message, MessageReaction
 from livechat.protocol import REACTIONS, ChatReactions, Reactions
 from livechat.services.history import reaction_counts
+from livechat.services.posting import check_room_open
 from plenary.realtime.events import record_event
 from plenary.realtime.rooms import session_room
 
@@ -41,11 +43,14 @@ def react_to_message(message_id: int, *, user: AnyUser, emoji: str, on: bool = T
         raise LoginRequired()
     if emoji not in REACTIONS:
         raise InvalidMessage()
-    message = Message.objects.select_related("session").filter(pk=message_id).first()
+    message = (
+        Message.objects.select_related("session", *joined("session")).filter(pk=message_id).first()
+    )
     if message is None or message.status != Message.Status.VISIBLE:
         raise UnknownMessage()
     if not access.access_read_chat(user, message.session):
         raise UnknownMessage()
+    check_room_open(message.session)
     if on:
         _, changed = MessageReaction.objects.get_or_create(
             message=message, user_id=user.pk, emoji=emoji
@@ -130,7 +135,14 @@ class ReactionTally:
                     continue
             close_old_connections()
             self.flush()
-            close_old_connections()  # with CONN_MAX_AGE 0, do not sit on a connection
+            with self._wake:
+                idle = not self._changed
+            if idle:
+                # Nothing left to announce: hold no database connection until the
+                # next reaction (a daemon thread would keep it for the process's life).
+                connection.close()
+            else:
+                close_old_connections()
 
 
 tally = ReactionTally()

@@ -25,7 +25,8 @@ ORIGIN = (b"origin", b"http://127.0.0.1")
 async def connect(session_id: int, cookie: str | None = None) -> WebsocketCommunicator:
     headers = [ORIGIN] + ([(b"cookie", cookie.encode())] if cookie else [])
     socket = WebsocketCommunicator(application, f"/ws/sessions/{session_id}/", headers=headers)
-    connected, _ = await socket.connect()
+    # A storm queues its handshakes behind one database thread: allow for it.
+    connected, _ = await socket.connect(timeout=10)
     assert connected
     return socket
 
