@@ -111,7 +111,11 @@ def handle(frame: Any, request: session_socket.SocketRequest) -> Sequence[Any]:
             moderation.set_slow_mode(request.session_id, frame.seconds, user=user)
         case protocol.QuestionAsk():
             question = questions.ask_question(
-                request.session_id, user=user, text=frame.text, client_id=frame.client_id
+                request.session_id,
+                user=user,
+                text=frame.text,
+                client_id=frame.client_id,
+                share=frame.share,
             )
             if question.status == Question.Status.PENDING:
                 # Only the moderators' room hears of it: tell the author here.

@@ -13,7 +13,9 @@ the room's transparency line counts.
 A message imported by the hashtag bridge (``livechat.bridge``) has no author and
 a ``network``; its ``external_uri`` (the Mastodon status URI, the Bluesky
 ``at://`` URI) is unique within the session, so a post seen twice (a backfill
-overlapping the stream, a Jetstream cursor replay) is stored once.
+overlapping the stream, a Jetstream cursor replay) is stored once. Its
+``external_id`` (the Mastodon status id on the bridge's instance, what a
+``delete`` event names) finds it again when its author deletes or edits it.
 """
 
 from __future__ import annotations
@@ -133,6 +135,10 @@ class Message(models.Model):
     external_author_url = models.URLField(max_length=500, blank=True)
     content_warning = models.CharField(max_length=500, blank=True)
     media = models.JSONField(default=list, blank=True)  # [{"url": ..., "alt": ...}]
+    # Bluesky's self-labels ("sexual", "graphic-media"...): pages name them, collapsed.
+    labels = models.JSONField(default=list, blank=True)
+    external_id = models.CharField(max_length=100, blank=True)  # Mastodon's status id
+    external_edited_at = models.DateTimeField(null=True, blank=True)  # edited by its author
 
     class Meta:
         ordering = ["session", "pk"]
@@ -146,7 +152,12 @@ class Message(models.Model):
                 name="chat_external_uri_unique",
             ),
         ]
-        indexes = [models.Index(fields=["session", "status", "id"], name="chat_session_status")]
+        indexes = [
+            models.Index(fields=["session", "status", "id"], name="chat_session_status"),
+            models.Index(
+                fields=["external_id"], condition=~Q(external_id=""), name="chat_external_id"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author or self.external_author_handle}: {self.text[:40]}"
@@ -243,6 +254,9 @@ class Question(models.Model):
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     votes = models.PositiveIntegerField(default=0)
+    # The participant ticked "also post to #tag": sent out once a moderator approves it.
+    share_requested = models.BooleanField(default=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True)  # approved by a moderator
 
     class Meta:
         ordering = ["session", "pk"]
@@ -340,7 +354,8 @@ class BridgeState(models.Model):
 
 
 class OutboundPost(models.Model):
-    """A chat message sent out (or to send) under the hashtag on one network.
+    """A chat message or a question sent out (or to send) under the hashtag on one
+    network: exactly one of ``message`` and ``question`` is set.
 
     ``idempotency_key`` goes with every attempt (Mastodon's ``Idempotency-Key``),
     so a retried post is published once; ``external_uri`` is what the network
@@ -352,7 +367,12 @@ class OutboundPost(models.Model):
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="outbound")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="outbound"
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, null=True, blank=True, related_name="outbound"
+    )
     network = models.CharField(max_length=20, choices=Network.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     idempotency_key = models.CharField(max_length=64)
@@ -365,8 +385,18 @@ class OutboundPost(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["message", "network"], name="one_copy_per_network")
+            # NULLs are distinct: each constraint only binds the rows of its kind.
+            models.UniqueConstraint(fields=["message", "network"], name="one_copy_per_network"),
+            models.UniqueConstraint(
+                fields=["question", "network"], name="one_question_copy_per_network"
+            ),
+            models.CheckConstraint(
+                condition=Q(message__isnull=False, question__isnull=True)
+                | Q(message__isnull=True, question__isnull=False),
+                name="outbound_message_or_question",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.message_id} → {self.network} ({self.status})"
+        what = f"q{self.question_id}" if self.question_id else self.message_id
+        return f"{what} → {self.network} ({self.status})"

@@ -169,7 +169,10 @@ class MediaLink(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class Source(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Where an imported post comes from (the hashtag bridge): the ``network``
     (``mastodon``, ``bluesky``), the original (``url``), its author's name, handle
-    and page, its content warning (shown collapsed; "" for none) and its media."""
+    and page, its content warning (shown collapsed; "" for none), its Bluesky
+    self-labels (``sexual``, ``nudity``, ``porn``, ``graphic-media`` or another
+    value: shown collapsed too, named), its media, and when its author last edited
+    it (null if never)."""
 
     network: str
     url: str
@@ -177,7 +180,9 @@ class Source(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     author_handle: str
     author_url: str
     content_warning: str
+    labels: list[str]
     media: list[MediaLink]
+    edited_at: datetime | None
 
 
 class MessageState(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -335,10 +340,13 @@ Outbound = (
 
 
 class QuestionAsk(Frame, tag="question.ask", kw_only=True):
-    """Ask a question (up to 300 characters); ``client_id`` as for ``chat.post``."""
+    """Ask a question (up to 300 characters); ``client_id`` as for ``chat.post``;
+    ``share`` asks for it to go out under the event's hashtag once a moderator
+    approves it."""
 
     text: str
     client_id: str
+    share: bool = False
     ref: str | None = None
 
 
@@ -370,6 +378,7 @@ class QuestionState(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     agenda_item: int | None
     status: str
     votes: int
+    share_requested: bool  # its author asked for it to go out under the hashtag
 
 
 class QuestionUpdated(Frame, tag="question.updated", kw_only=True):
@@ -402,7 +411,15 @@ class BridgeSend(Frame, tag="bridge.send", kw_only=True):
     ref: str | None = None
 
 
-BridgeInbound = BridgeSend
+class BridgeSendQuestion(Frame, tag="bridge.send_question", kw_only=True):
+    """Moderators: send question ``id`` (open, on screen or answered) out under the
+    event's hashtag, on every network the bridge can post to."""
+
+    id: Id
+    ref: str | None = None
+
+
+BridgeInbound = BridgeSend | BridgeSendQuestion
 
 
 class NetworkState(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -4,11 +4,13 @@
 // with a `source` (docs/protocol.md, "The chat"), `decorateImported(li, message,
 // strings)` then adds what an imported post needs: the network's badge, the
 // author's handle linking to their profile, a link to the original, the content
-// warning as a collapsed <details>, and the media as links named by their alt
-// text. `renderBridgeStatus(element, frame, strings)` shows a `bridge.status`
+// warning as a collapsed <details> (Mastodon's, or the Bluesky self-labels named
+// by `labelNames`), the media as links named by their alt text, and "edited" when
+// its author changed it at the source. `renderBridgeStatus(element, frame, strings)` shows a `bridge.status`
 // frame on the moderators' console; `sendOutButton(message, strings, tag, send)`
 // makes the moderators' "send out under the hashtag" button (a `bridge.send`
-// frame; `send` may return a promise: a refusal makes the button usable again).
+// frame, or `bridge.send_question` with `{ question: true }`; `send` may return a
+// promise: a refusal makes the button usable again).
 // `opensNewWindow(element, noteId)` makes an element's links open in a new window,
 // described by the page's "(opens in a new window)" note, as the chat's own links.
 //
@@ -26,6 +28,12 @@ const ENGLISH = {
   original: "See the original on %(network)s",
   profile: "%(handle)s on %(network)s",
   warning: "Content warning: %(warning)s",
+  labelPorn: "Adult content",
+  labelSexual: "Sexually suggestive",
+  labelNudity: "Non-sexual nudity",
+  labelGraphicMedia: "Graphic media",
+  labelSensitive: "Sensitive content",
+  editedSource: "Edited on %(network)s.",
   media: "Attachment %(n)s",
   mediaAlt: "Attachment: %(alt)s",
   connected: "connected",
@@ -37,6 +45,19 @@ const ENGLISH = {
   sendOutDone: "The message will go out under #%(tag)s.",
   heading: "Bridges %(tags)s",
 };
+
+// Bluesky's self-label values (what its app offers), by the name pages give them.
+const LABELS = {
+  porn: "labelPorn",
+  sexual: "labelSexual",
+  nudity: "labelNudity",
+  "graphic-media": "labelGraphicMedia",
+  gore: "labelGraphicMedia", // the older name of graphic-media
+  "!warn": "labelSensitive",
+  "!hide": "labelSensitive",
+};
+// Not about the content: who may see the post when logged out.
+const NOT_WARNINGS = new Set(["!no-unauthenticated"]);
 
 function format(template, values) {
   return template.replace(/%\((\w+)\)s/g, (_, key) => (key in values ? String(values[key]) : ""));
@@ -77,6 +98,18 @@ export function bridgeStrings(root) {
   return strings;
 }
 
+// The readable names of self-labels, each once: known values by their translated
+// name, any other one as written, its dashes as spaces ("spoiler-tv": "spoiler tv").
+export function labelNames(labels, strings = ENGLISH) {
+  const names = [];
+  for (const value of labels || []) {
+    if (typeof value !== "string" || NOT_WARNINGS.has(value)) continue;
+    const name = LABELS[value] ? strings[LABELS[value]] : value.replace(/^!/, "").replace(/[-_]+/g, " ").trim();
+    if (name && !names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
 export function decorateImported(li, message, strings = ENGLISH) {
   const source = message.source;
   if (!source) return li;
@@ -100,11 +133,14 @@ export function decorateImported(li, message, strings = ENGLISH) {
   }
 
   const text = li.querySelector('[data-field="text"]');
-  if (text && source.content_warning) {
+  const warning = [source.content_warning, ...labelNames(source.labels, strings)]
+    .filter(Boolean)
+    .join(", ");
+  if (text && warning) {
     const details = document.createElement("details");
     details.className = "chat-msg__cw";
     const summary = document.createElement("summary");
-    summary.textContent = format(strings.warning, { warning: source.content_warning });
+    summary.textContent = format(strings.warning, { warning });
     text.replaceWith(details);
     details.append(summary, text);
   }
@@ -129,8 +165,17 @@ export function decorateImported(li, message, strings = ENGLISH) {
     if (warned) warned.append(media);
     else after.after(media);
   }
+  if (source.edited_at) {
+    const edited = document.createElement("span");
+    edited.className = "chat-msg__source-edited";
+    edited.textContent = format(strings.editedSource, { network });
+    extra.append(edited);
+  }
   if (source.url) {
+    if (extra.childNodes.length) extra.append(" ");
     extra.append(link(source.url, format(strings.original, { network })));
+  }
+  if (extra.childNodes.length) {
     (warned || li.querySelector(".chat-msg__media") || after).after(extra);
   }
   // Replies go to the room; the author outside would not see them.
@@ -139,7 +184,7 @@ export function decorateImported(li, message, strings = ENGLISH) {
   return li;
 }
 
-export function sendOutButton(message, strings, tag, send) {
+export function sendOutButton(message, strings, tag, send, { question = false } = {}) {
   if (message.source) return null;
   const button = document.createElement("button");
   button.type = "button";
@@ -150,7 +195,8 @@ export function sendOutButton(message, strings, tag, send) {
   button.addEventListener("click", () => {
     if (button.getAttribute("aria-disabled") === "true") return;
     button.setAttribute("aria-disabled", "true");
-    Promise.resolve(send({ type: "bridge.send", id: message.id })).catch(() => {
+    const type = question ? "bridge.send_question" : "bridge.send";
+    Promise.resolve(send({ type, id: message.id })).catch(() => {
       button.removeAttribute("aria-disabled");
     });
   });

@@ -3,8 +3,9 @@
 // The page is rendered complete by the server; this module only updates what
 // changes live (status, current agenda item) and sends the organiser console's
 // actions over the socket. Without JavaScript the console's forms still work.
-// The chat's frames go to chat.js and the questions' to questions.js, which share
-// this page's one socket.
+// The chat's frames (and the hashtag bridge's) go to chat.js and the questions'
+// to questions.js, which share this page's one socket; `room.status` opens and
+// closes their composers.
 
 import { createChat } from "./chat.js";
 import { createPlayer } from "./player.js";
@@ -87,26 +88,35 @@ function showCurrentItem(itemId, title) {
   }
 }
 
+// The server's word on whether the room takes posts (its pre-opening and grace
+// period included): the composers and the "enter the room" button follow.
+function showRoom(room) {
+  chat.roomStatus(room.open);
+  questions.roomStatus(room.open);
+  player.room(room);
+}
+
 function apply(frame) {
   switch (frame.type) {
     case "session.state":
       state.titles = new Map(frame.agenda.map((item) => [item.id, item.title]));
       showStatus(frame.status);
       showCurrentItem(frame.current_item, null);
-      player.session(frame);
+      showRoom(frame.room);
       synced = true;
       break;
     case "session.status":
       showStatus(frame.status);
-      chat.sessionStatus(frame.status);
-      questions.sessionStatus(frame.status);
-      player.session(frame);
+      break;
+    case "room.status":
+      showRoom(frame);
       break;
     case "agenda.current":
       showCurrentItem(frame.item, frame.title);
       break;
     default:
-      if (frame.type.startsWith("chat.")) chat.apply(frame);
+      // The bridge's state shows on the chat's moderation console.
+      if (frame.type.startsWith("chat.") || frame.type.startsWith("bridge.")) chat.apply(frame);
       else if (frame.type.startsWith("question.")) questions.apply(frame);
       else if (frame.type.startsWith("stream.") || frame.type.startsWith("presence.")) {
         player.apply(frame);

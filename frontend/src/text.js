@@ -35,4 +35,4 @@ export function dayTimeFormat(lang, timeZone) {
 }
 
 // What a page module returns when its panel is not on the page.
-export const INERT = { apply() {}, sessionStatus() {}, connection() {} };
+export const INERT = { apply() {}, roomStatus() {}, connection() {} };

@@ -6,6 +6,18 @@ post of the network; the bridge keeps those with a wanted tag. Each event has a
 Jetstream replays from that instant *inclusive*: the boundary event comes again,
 and posts are unique by DID and record key (their ``at://`` URI) in the chat.
 
+A post's author may delete it (``operation: delete``, no record) or, rarely, put
+a new version of it (``operation: update``, with the record): ``deleted_uri`` and
+``post_record`` read both, and the runner applies them to the posts it imported.
+
+Bluesky has no content-warning field. Authors label their own posts instead
+(self-labels, ``labels: {"$type": "com.atproto.label.defs#selfLabels",
+"values": [{"val": "graphic-media"}]}``; the app offers ``sexual``, ``nudity``,
+``porn`` and ``graphic-media``): ``self_labels`` keeps every value, and pages
+show them collapsed, named, as a content warning. Labels that moderation
+services put on posts are not in the record (the AppView adds them to its own
+answers), so Jetstream never sees them.
+
 >>> event = {"did": "did:plc:abc", "time_us": 1725911162329308, "kind": "commit",
 ...          "commit": {"operation": "create", "collection": "app.bsky.feed.post",
 ...                     "rkey": "3l3qo2vuowo2b", "record": {"text": "Ouverture #AssMedNum",
@@ -14,6 +26,9 @@ and posts are unique by DID and record key (their ``at://`` URI) in the chat.
 'at://did:plc:abc/app.bsky.feed.post/3l3qo2vuowo2b'
 >>> sorted(matching_tags(event, {"assmednum"}))
 ['assmednum']
+>>> self_labels({"labels": {"$type": "com.atproto.label.defs#selfLabels",
+...                         "values": [{"val": "graphic-media"}, {"val": "nudity"}]}})
+('graphic-media', 'nudity')
 """
 
 from __future__ import annotations
@@ -41,6 +56,9 @@ from livechat.bridge.tags import record_tags
 from livechat.models import Network
 
 POST = "app.bsky.feed.post"
+#: At most this many self-labels per record (the lexicon's limit), of this length.
+MAX_LABELS = 10
+MAX_LABEL_LENGTH = 128
 READ_TIMEOUT = 60.0  # Jetstream is never quiet for long: the whole network posts
 MAX_EVENT_BYTES = 1 << 20
 
@@ -62,21 +80,58 @@ def post_uri(event: dict[str, Any]) -> str:
     return f"at://{event['did']}/{commit['collection']}/{commit['rkey']}"
 
 
+def _post_commit(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The commit of an event about a post (with its DID and record key), or None."""
+    commit = event.get("commit")
+    if event.get("kind") != "commit" or not isinstance(commit, dict):
+        return None
+    if commit.get("collection") != POST or not commit.get("rkey") or not event.get("did"):
+        return None
+    return commit
+
+
+def operation(event: dict[str, Any]) -> str:
+    """``create``, ``update`` or ``delete`` for a post's commit; "" for anything else."""
+    commit = _post_commit(event)
+    return str(commit.get("operation") or "") if commit is not None else ""
+
+
+def post_record(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The post record of a ``create`` or ``update`` commit, or None for anything else."""
+    commit = _post_commit(event)
+    if commit is None or commit.get("operation") not in {"create", "update"}:
+        return None
+    record = commit.get("record")
+    return dict(record) if isinstance(record, dict) else None
+
+
 def created_post(event: dict[str, Any]) -> dict[str, Any] | None:
     """The post record of a ``create`` commit, or None for anything else."""
-    if event.get("kind") != "commit":
-        return None
-    commit = event.get("commit")
-    if not isinstance(commit, dict) or commit.get("operation") != "create":
-        return None
-    if commit.get("collection") != POST or not isinstance(commit.get("record"), dict):
-        return None
-    return dict(commit["record"])
+    return post_record(event) if operation(event) == "create" else None
+
+
+def deleted_uri(event: dict[str, Any]) -> str:
+    """The ``at://`` URI of a deleted post ("" when the event is not a deletion)."""
+    return post_uri(event) if operation(event) == "delete" else ""
 
 
 def matching_tags(event: dict[str, Any], wanted: set[str]) -> set[str]:
-    record = created_post(event)
+    """The wanted tags of a new or updated post (none for anything else)."""
+    record = post_record(event)
     return record_tags(record) & wanted if record is not None else set()
+
+
+def self_labels(record: dict[str, Any]) -> tuple[str, ...]:
+    """The values of a record's self-labels, each once, in their order."""
+    labels = record.get("labels")
+    if not isinstance(labels, dict) or not isinstance(labels.get("values"), list):
+        return ()
+    found: dict[str, None] = {}
+    for label in labels["values"][:MAX_LABELS]:
+        value = label.get("val") if isinstance(label, dict) else None
+        if isinstance(value, str) and value.strip():
+            found[value.strip()[:MAX_LABEL_LENGTH]] = None
+    return tuple(found)
 
 
 def _media(did: str, record: dict[str, Any]) -> tuple[Media, ...]:
@@ -95,18 +150,20 @@ def _media(did: str, record: dict[str, Any]) -> tuple[Media, ...]:
 
 
 def to_post(event: dict[str, Any], tags: set[str], handle: str, name: str) -> ImportedPost:
-    record = created_post(event) or {}
+    """A new or updated post as the chat takes it (an update's ``edited_at`` is the
+    event's time)."""
+    record = post_record(event) or {}
     did = str(event["did"])
     rkey = str(event["commit"]["rkey"])
     try:
         created = datetime.fromisoformat(str(record.get("createdAt")).replace("Z", "+00:00"))
     except ValueError:
         created = datetime.now(UTC)
-    warning = ""
-    labels = record.get("labels")
-    if isinstance(labels, dict):  # self-labels: the closest thing Bluesky has to a CW
-        values = [str(v.get("val")) for v in labels.get("values") or () if isinstance(v, dict)]
-        warning = ", ".join(v for v in values if v)
+    edited_at = None
+    if operation(event) == "update":
+        time_us = event.get("time_us")
+        seconds = time_us / 1_000_000 if isinstance(time_us, int) else None
+        edited_at = datetime.fromtimestamp(seconds, UTC) if seconds else datetime.now(UTC)
     profile = f"https://bsky.app/profile/{handle or did}"
     return ImportedPost(
         network=Network.BLUESKY,
@@ -119,9 +176,10 @@ def to_post(event: dict[str, Any], tags: set[str], handle: str, name: str) -> Im
         author_id=did,
         created_at=created if created.tzinfo else created.replace(tzinfo=UTC),
         tags=frozenset(tags),
-        content_warning=warning,
         media=_media(did, record),
         cursor=str(event.get("time_us") or ""),
+        labels=self_labels(record),
+        edited_at=edited_at,
     )
 
 

@@ -14,6 +14,11 @@ Following a tag (``MastodonClient.follow`` does it once, the runner loops):
 Statuses become ``ImportedPost`` values (``to_post``): boosts are skipped, a
 status the account's filters ``hide`` is dropped, HTML is sanitised, the content
 warning and media descriptions are kept.
+
+The stream also says when a status changes: ``status.update`` carries the edited
+status (``on_edit``), ``delete`` only its id as a bare string (``on_delete``).
+Mastodon sends both to the hashtag streams of the status's tags, so a status with
+two followed tags is announced twice (the service applies each change once).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -105,6 +111,8 @@ def to_post(status: dict[str, Any], wanted: Iterable[str] = ()) -> ImportedPost 
         content_warning=str(status.get("spoiler_text") or ""),
         media=media,
         cursor=str(status.get("id") or ""),
+        external_id=str(status.get("id") or ""),
+        edited_at=_when(status["edited_at"]) if status.get("edited_at") else None,
     )
 
 
@@ -211,9 +219,13 @@ class MastodonClient:
         since: str,
         on_status: Callable[[dict[str, Any]], Awaitable[None]],
         on_connected: Callable[[], Awaitable[None]],
+        on_edit: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+        on_delete: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         """Connect, backfill from ``since`` (when given), then hand over every status
-        until the stream fails (``Unavailable`` and the like propagate)."""
+        until the stream fails (``Unavailable`` and the like propagate). Edited
+        statuses go to ``on_edit`` and deleted status ids to ``on_delete`` (both to
+        ``on_status``, and deletions nowhere, when not given)."""
         events = self.stream(tag)
         queue: asyncio.Queue[tuple[str, Any] | BaseException] = asyncio.Queue()
 
@@ -240,8 +252,12 @@ class MastodonClient:
                 if isinstance(item, BaseException):
                     raise item
                 kind, payload = item
-                if kind in {"update", "status.update"} and isinstance(payload, dict):
+                if kind == "update" and isinstance(payload, dict):
                     await on_status(payload)
+                elif kind == "status.update" and isinstance(payload, dict):
+                    await (on_edit or on_status)(payload)
+                elif kind == "delete" and on_delete is not None and _is_id(payload):
+                    await on_delete(payload)
         finally:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
@@ -260,9 +276,17 @@ class MastodonClient:
         return dict(http.check(response))
 
 
+_STATUS_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+def _is_id(payload: Any) -> bool:
+    """A status id as ``delete`` sends it: digits on Mastodon, letters too elsewhere."""
+    return isinstance(payload, str) and _STATUS_ID.fullmatch(payload) is not None
+
+
 def _payload(kind: str, data: str) -> Any:
     if kind == "delete":
-        return data
+        return data.strip()
     try:
         return json.loads(data)
     except ValueError:

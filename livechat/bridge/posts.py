@@ -36,6 +36,9 @@ class ImportedPost:
     media: tuple[Media, ...] = field(default=())
     author_id: str = ""  # the account id or DID: recognises the bridge's own posts
     cursor: str = ""  # where to resume after this post (status id, time_us)
+    external_id: str = ""  # Mastodon's status id on our instance (what ``delete`` names)
+    labels: tuple[str, ...] = ()  # Bluesky's self-labels ("sexual", "graphic-media"...)
+    edited_at: datetime | None = None  # when its author last edited it, if ever
 
 
 class BridgeError(Exception):

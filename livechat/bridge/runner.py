@@ -3,7 +3,9 @@
 For each enabled event (``livechat.services.bridge.bridge_configs``, read again
 every ``RELOAD_SECONDS``), the runner follows each hashtag on Mastodon, follows
 Jetstream for Bluesky, and sends queued copies out. A changed configuration
-restarts that event's tasks.
+restarts that event's tasks. Edits and deletions of posts already imported are
+applied as they come (``update_post``, ``remove_post``); Jetstream's, which cover
+the whole network, are first checked against the URIs this event imported.
 
 Every task loops over the same reactions to failure (``posts.py``):
 
@@ -80,6 +82,9 @@ def _configs() -> list[BridgeConfig]:
 
 
 _import = sync_to_async(services.import_post)
+_update = sync_to_async(services.update_post)
+_remove = sync_to_async(services.remove_post)
+_imported_uris = sync_to_async(services.imported_uris)
 _report = sync_to_async(services.report_state)
 _resume_point = sync_to_async(services.resume_point)
 _save_resume_point = sync_to_async(services.save_resume_point)
@@ -194,8 +199,21 @@ class EventBridge:
                 self.mastodon_since = status_id
                 await _save_resume_point(event_id, Network.MASTODON, status_id)
 
+        async def edited(payload: dict[str, Any]) -> None:
+            post = to_post(payload, self.config.wanted)
+            if post is not None:
+                await _update(event_id, post, own_id=self.mastodon_id)
+
+        async def deleted(status_id: str) -> None:
+            await _remove(event_id, Network.MASTODON, status_id=status_id)
+
         await self.mastodon.follow(
-            tag, since=self.mastodon_since, on_status=status, on_connected=connected
+            tag,
+            since=self.mastodon_since,
+            on_status=status,
+            on_connected=connected,
+            on_edit=edited,
+            on_delete=deleted,
         )
 
     # -- Bluesky in ------------------------------------------------------------------
@@ -213,6 +231,7 @@ class EventBridge:
             own_did = self.bluesky.did
         last_saved = asyncio.get_running_loop().time()
         latest = saved
+        known = await _imported_uris(event_id, Network.BLUESKY)
         try:
             async for event in jetstream.events(
                 self.config.jetstream_url, cursor=cursor, read_timeout=self.timing.read_timeout
@@ -226,10 +245,19 @@ class EventBridge:
                     if identity.get("handle"):
                         self.bluesky.remember(str(event.get("did")), str(identity["handle"]))
                 tags = jetstream.matching_tags(event, wanted)
-                if tags:
+                operation = jetstream.operation(event)
+                uri = jetstream.post_uri(event) if operation else ""
+                if operation == "delete" and uri in known:
+                    await _remove(event_id, Network.BLUESKY, uri=uri)
+                    known.discard(uri)
+                elif tags or (operation == "update" and uri in known):
                     handle, name = await self.bluesky.profile(str(event["did"]))
                     post = jetstream.to_post(event, tags, handle, name)
-                    await _import(event_id, post, own_id=own_did)
+                    if operation == "update":
+                        await _update(event_id, post, own_id=own_did)
+                    else:
+                        await _import(event_id, post, own_id=own_did)
+                    known.add(uri)
                 time_us = str(event.get("time_us") or "")
                 if time_us:
                     latest = time_us

@@ -1,4 +1,5 @@
-"""The bridge's part of the session socket: ``bridge.send`` in, ``bridge.status`` out.
+"""The bridge's part of the session socket: ``bridge.send`` and
+``bridge.send_question`` in, ``bridge.status`` out.
 
 Moderators get the event's bridge state in their snapshot (and live, from
 ``livechat.services.bridge.announce_status`` through the moderators' room).
@@ -20,6 +21,8 @@ def handle(frame: Any, request: session_socket.SocketRequest) -> Sequence[Any]:
     match frame:
         case protocol.BridgeSend():
             bridge.share_message(frame.id, user=request.user)
+        case protocol.BridgeSendQuestion():
+            bridge.share_question(frame.id, user=request.user)
     return ()
 
 
@@ -34,7 +37,7 @@ def register() -> None:
     session_socket.register(
         session_socket.SocketArea(
             name="bridge",
-            frames=(protocol.BridgeSend,),
+            frames=(protocol.BridgeSend, protocol.BridgeSendQuestion),
             handle=handle,
             snapshot=snapshot,
             snapshot_on_resume=lambda session, user: access.access_moderate_chat(user, session),

@@ -8,10 +8,18 @@ chat's mode like a participant's message. Blocked words hold it either way. A
 post already stored (same URI in the session) or our own copy coming back
 (``OutboundPost``) is not stored again.
 
-``share_message`` (moderators) queues a visible message to go out on every
-network the event's bridge can post to; a participant's message that asked to
-be shared goes out once a moderator approved it (``pending_outbound`` queues it).
-The runner sends the copies and records what the network gave back.
+``update_post`` applies its author's edit to a stored post (text sanitised
+again, blocked words checked again: an edit with one takes the post out of the
+room, back to review; an edit never publishes a post by itself; with imports
+queued for review, an approved post that changes goes back to the queue while
+staying in the room); ``remove_post`` takes a post its author deleted out of
+the room and the queue. Both announce the change live.
+
+``share_message`` and ``share_question`` (moderators) queue a visible message or
+an approved question to go out on every network the event's bridge can post to;
+a participant's message or question that asked to be shared goes out once a
+moderator approved it (``pending_outbound`` queues it). The runner sends the
+copies and records what the network gave back.
 
 ``report_state`` keeps each network's state (connected, stopped, last post, last
 error) and announces it to the moderators of the event's open sessions
@@ -26,9 +34,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Q, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from assemblies.access import AnyUser
@@ -39,7 +48,13 @@ from livechat.blocklist import session_blocklist
 from livechat.bridge import secrets
 from livechat.bridge.posts import ImportedPost
 from livechat.bridge.tags import tags_in_text
-from livechat.exceptions import BridgeOff, InvalidMessage, NotAllowed, UnknownMessage
+from livechat.exceptions import (
+    BridgeOff,
+    InvalidMessage,
+    NotAllowed,
+    UnknownMessage,
+    UnknownQuestion,
+)
 from livechat.models import (
     BridgeSettings,
     BridgeState,
@@ -47,10 +62,15 @@ from livechat.models import (
     Message,
     Network,
     OutboundPost,
+    Question,
 )
-from livechat.protocol import BridgeStatus, ChatMessage, NetworkState
+from livechat.protocol import BridgeStatus, ChatMessage, ChatRemoved, NetworkState
 from livechat.services.history import message_state
-from livechat.services.notify import publish_after_commit, tell_moderators_queued
+from livechat.services.notify import (
+    publish_after_commit,
+    tell_moderators_queued,
+    tell_moderators_unqueued,
+)
 from livechat.text import clean, normalise_tag
 from plenary.realtime.events import record_event
 from plenary.realtime.rooms import session_moderators_room, session_room
@@ -64,6 +84,8 @@ OUTBOUND_LIMITS = {Network.MASTODON: 500, Network.BLUESKY: 300}
 ECHO_WINDOW = timedelta(hours=1)
 #: Copies sent per round of the runner, per network.
 OUTBOUND_BATCH = 20
+#: Questions that may go out: approved, and still before the room.
+SHAREABLE_QUESTIONS = (Question.Status.OPEN, Question.Status.ON_SCREEN, Question.Status.ANSWERED)
 
 
 @dataclass(frozen=True)
@@ -164,13 +186,21 @@ def _squash(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def _copies(event_id: int) -> QuerySet[OutboundPost]:
+    """The event's copies sent out (or to send), of messages and questions alike."""
+    return OutboundPost.objects.filter(
+        Q(message__session__event_id=event_id) | Q(question__session__event_id=event_id)
+    )
+
+
 def _is_echo(event_id: int, post: ImportedPost, own_id: str) -> bool:
-    """Whether ``post`` is our own copy of a chat message, come back on the stream.
+    """Whether ``post`` is our own copy of a chat message or a question, come back
+    on the stream.
 
     By URI once the network answered our post; before that (the stream can be
     faster than the answer), by text among our account's recent copies.
     """
-    copies = OutboundPost.objects.filter(message__session__event_id=event_id, network=post.network)
+    copies = _copies(event_id).filter(network=post.network)
     if copies.filter(external_uri=post.uri).exists():
         return True
     if not own_id or post.author_id != own_id:
@@ -192,6 +222,15 @@ def _client_id(uri: str) -> str:
     return "bridge-" + hashlib.sha256(uri.encode()).hexdigest()[:40]
 
 
+def _media(post: ImportedPost) -> list[dict[str, str]]:
+    return [{"url": m.url, "alt": clean(m.alt)} for m in post.media]
+
+
+def _blocked(chat: ChatSettings, text: str, content_warning: str) -> bool:
+    blocklist = session_blocklist(chat.blocked_words, chat.starter_blocklists)
+    return bool(blocklist.matches(f"{content_warning}\n{text}"))
+
+
 @transaction.atomic
 def import_post(event_id: int, post: ImportedPost, *, own_id: str = "") -> Message | None:
     """Put ``post`` in the chat of the event's current session, through moderation.
@@ -210,8 +249,7 @@ def import_post(event_id: int, post: ImportedPost, *, own_id: str = "") -> Messa
     chat = ChatSettings.of(session)
     text = _imported_text(post)
     status, held_for, needs_review = Message.Status.VISIBLE, "", False
-    blocklist = session_blocklist(chat.blocked_words, chat.starter_blocklists)
-    if blocklist.matches(f"{post.content_warning}\n{text}"):
+    if _blocked(chat, text, post.content_warning):
         status, held_for = Message.Status.PENDING, Message.Held.BLOCKED_WORDS
     elif bridge.imports == BridgeSettings.Imports.QUEUE:
         status, held_for = Message.Status.PENDING, Message.Held.IMPORTED
@@ -238,7 +276,10 @@ def import_post(event_id: int, post: ImportedPost, *, own_id: str = "") -> Messa
                 external_author_handle=post.author_handle[:200],
                 external_author_url=post.author_url[:500],
                 content_warning=clean(post.content_warning)[:500],
-                media=[{"url": m.url, "alt": clean(m.alt)} for m in post.media],
+                media=_media(post),
+                labels=list(post.labels),
+                external_id=post.external_id[:100],
+                external_edited_at=post.edited_at,
             )
     except IntegrityError:  # the same post, imported concurrently
         return None
@@ -249,6 +290,133 @@ def import_post(event_id: int, post: ImportedPost, *, own_id: str = "") -> Messa
         tell_moderators_queued(message, state=state)
     _change_state(event_id, post.network, last_post_at=timezone.now())
     return message
+
+
+# -- edited and deleted at the source ----------------------------------------------------
+
+#: What the room or the moderators may still see of an imported post.
+_SHOWN = (Message.Status.VISIBLE, Message.Status.PENDING)
+
+
+def _stored(event_id: int, network: str) -> QuerySet[Message]:
+    return (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("session")
+        .filter(session__event_id=event_id, network=network, status__in=_SHOWN)
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def update_post(event_id: int, post: ImportedPost, *, own_id: str = "") -> list[Message]:
+    """Apply an edit its author made to ``post``; returns the messages changed.
+
+    A post not stored yet is imported instead (an edit can add the hashtag), one
+    hidden, rejected or deleted stays so. An edit that now contains a blocked word
+    takes a visible post out of the room, back to review (``blocked_words``). The
+    room sees the new text marked as edited at the source.
+    """
+    stored = list(_stored(event_id, post.network).filter(external_uri=post.uri))
+    if not stored:
+        if not Message.objects.filter(session__event_id=event_id, external_uri=post.uri).exists():
+            import_post(event_id, post, own_id=own_id)
+        return []
+    bridge = BridgeSettings.objects.filter(event_id=event_id).first() or BridgeSettings()
+    return [m for m in stored if _apply_edit(m, post, bridge)]
+
+
+def _apply_edit(message: Message, post: ImportedPost, bridge: BridgeSettings) -> bool:
+    text = _imported_text(post)
+    warning = clean(post.content_warning)[:500]
+    media = _media(post)
+    labels = list(post.labels)
+    if (message.text, message.content_warning, message.media, message.labels) == (
+        text,
+        warning,
+        media,
+        labels,
+    ):
+        return False  # a poll's votes, say: nothing the chat shows
+    was_visible = message.status == Message.Status.VISIBLE
+    message.text, message.content_warning, message.media, message.labels = (
+        text,
+        warning,
+        media,
+        labels,
+    )
+    message.external_edited_at = post.edited_at or timezone.now()
+    if _blocked(ChatSettings.of(message.session), text, warning):
+        message.status, message.held_for = Message.Status.PENDING, Message.Held.BLOCKED_WORDS
+        message.needs_review = False
+    elif message.status == Message.Status.PENDING:
+        if message.held_for == Message.Held.BLOCKED_WORDS:
+            message.held_for = Message.Held.IMPORTED  # clean now, but still unreviewed
+    elif bridge.imports == BridgeSettings.Imports.QUEUE:
+        message.needs_review = True  # a moderator approved another text
+    message.save(
+        update_fields=[
+            "text",
+            "content_warning",
+            "media",
+            "labels",
+            "external_edited_at",
+            "status",
+            "held_for",
+            "needs_review",
+        ]
+    )
+    state = message_state(message)
+    room = session_room(message.session_id)
+    if message.status == Message.Status.VISIBLE:
+        record_event(room, ChatMessage(message=state))
+    elif was_visible:
+        record_event(room, ChatRemoved(id=message.pk, status=message.status))
+    if message.status == Message.Status.PENDING or message.needs_review:
+        tell_moderators_queued(message, state=state)
+    return True
+
+
+@transaction.atomic
+def remove_post(event_id: int, network: str, *, uri: str = "", status_id: str = "") -> int:
+    """Take a post its author deleted out of the room and the queue, by its URI or
+    (Mastodon's ``delete``) its status id; returns how many messages it was.
+
+    As when a participant deletes their message, the row stays (the moderation log
+    points to it) with its text, warning and media blanked.
+    """
+    if not uri and not status_id:
+        return 0
+    found = _stored(event_id, network)
+    found = found.filter(external_uri=uri) if uri else found.filter(external_id=status_id)
+    removed = 0
+    for message in found:
+        was_visible = message.status == Message.Status.VISIBLE
+        was_queued = message.status == Message.Status.PENDING or message.needs_review
+        message.status = Message.Status.DELETED
+        message.text, message.content_warning, message.media, message.labels = "", "", [], []
+        message.needs_review = False
+        message.save(
+            update_fields=["status", "text", "content_warning", "media", "labels", "needs_review"]
+        )
+        if was_visible:
+            record_event(
+                session_room(message.session_id), ChatRemoved(id=message.pk, status=message.status)
+            )
+        if was_queued:
+            tell_moderators_unqueued(message)
+        removed += 1
+    return removed
+
+
+def imported_uris(event_id: int, network: str) -> set[str]:
+    """The URIs of the event's posts from ``network`` still in a chat or its queue:
+    Jetstream's deletions and updates are checked against them before the database
+    (it sends those of the whole network)."""
+    return set(
+        Message.objects.filter(
+            session__event_id=event_id, network=network, status__in=_SHOWN
+        ).values_list("external_uri", flat=True)
+    )
 
 
 # -- out --------------------------------------------------------------------------------
@@ -278,18 +446,40 @@ def outbound_text(message: Message, tags: list[str], limit: int) -> str:
     return body + suffix
 
 
-def _queue_copies(message: Message, bridge: BridgeSettings, networks: list[str]) -> list[str]:
-    """Create the missing copies of ``message``; return the networks queued."""
+def question_text(question: Question, tags: list[str], limit: int) -> str:
+    """What goes out for a question: said to be one, in the site's language (the
+    network's readers are the event's, not the moderator who pressed the button)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if question.author is not None:
+            said = gettext("Question from %(name)s: %(text)s") % {
+                "name": question.author.public_name,
+                "text": question.text,
+            }
+        else:  # the account was erased
+            said = gettext("Question: %(text)s") % {"text": question.text}
+    wanted = {normalise_tag(t) for t in tags}
+    suffix = "" if tags_in_text(said) & wanted or not tags else f" #{tags[0]}"
+    if len(said) + len(suffix) > limit:
+        said = said[: limit - len(suffix) - 1].rstrip() + "…"
+    return said + suffix
+
+
+def _queue_copies(
+    post: Message | Question, bridge: BridgeSettings, networks: list[str]
+) -> list[str]:
+    """Create the missing copies of a message or a question; return the networks queued."""
     queued = []
     tags = hashtags(bridge)
     for network in networks:
+        limit = OUTBOUND_LIMITS[Network(network)]
+        if isinstance(post, Question):
+            what: dict[str, object] = {"question": post, "text": question_text(post, tags, limit)}
+        else:
+            what = {"message": post, "text": outbound_text(post, tags, limit)}
         try:
             with transaction.atomic():
                 OutboundPost.objects.create(
-                    message=message,
-                    network=network,
-                    idempotency_key=uuid.uuid4().hex,
-                    text=outbound_text(message, tags, OUTBOUND_LIMITS[Network(network)]),
+                    network=network, idempotency_key=uuid.uuid4().hex, **what
                 )
         except IntegrityError:  # already queued or sent: once per network
             continue
@@ -312,12 +502,7 @@ def share_message(message_id: int, *, user: AnyUser) -> list[str]:
         raise UnknownMessage()
     if message.status != Message.Status.VISIBLE or message.network:
         raise InvalidMessage()
-    event_id = message.session.event_id
-    bridge = (
-        BridgeSettings.objects.filter(event_id=event_id).select_related("event").first()
-        if event_id is not None
-        else None
-    )
+    bridge = _event_bridge(message.session.event_id)
     networks = writable_networks(bridge)
     if bridge is None or not networks:
         raise BridgeOff()
@@ -333,10 +518,47 @@ def share_message(message_id: int, *, user: AnyUser) -> list[str]:
     return queued
 
 
+def _event_bridge(event_id: int | None) -> BridgeSettings | None:
+    if event_id is None:
+        return None
+    return BridgeSettings.objects.filter(event_id=event_id).select_related("event").first()
+
+
+@transaction.atomic
+def share_question(question_id: int, *, user: AnyUser) -> list[str]:
+    """Moderators: send a question out under the event's hashtag, once it is before
+    the room (open, on screen or answered). Returns the networks it was queued for
+    (none when it already went out)."""
+    question = (
+        Question.objects.select_for_update(of=("self",))
+        .select_related("session", "author")
+        .filter(pk=question_id)
+        .first()
+    )
+    if question is None or not access.access_moderate_chat(user, question.session):
+        raise UnknownQuestion()
+    if question.status not in SHAREABLE_QUESTIONS:
+        raise InvalidMessage(gettext("Only a question the room can see can go out."))
+    bridge = _event_bridge(question.session.event_id)
+    networks = writable_networks(bridge)
+    if bridge is None or not networks:
+        raise BridgeOff()
+    queued = _queue_copies(question, bridge, networks)
+    if queued:
+        log_action(
+            actor=user,
+            action="question.share",
+            session=question.session,
+            question=question.pk,
+            networks=queued,
+        )
+    return queued
+
+
 @transaction.atomic
 def pending_outbound(event_id: int, network: str) -> list[OutboundPost]:
     """The copies to send on ``network``, oldest first, after queueing the messages
-    participants asked to share that a moderator has since approved."""
+    and questions participants asked to share that a moderator has since approved."""
     bridge = BridgeSettings.objects.filter(event_id=event_id).select_related("event").first()
     if bridge is None or network not in writable_networks(bridge):
         return []
@@ -353,12 +575,22 @@ def pending_outbound(event_id: int, network: str) -> list[OutboundPost]:
     )
     for message in approved[:OUTBOUND_BATCH]:
         _queue_copies(message, bridge, [network])
+    questions = (
+        Question.objects.filter(
+            session__event_id=event_id,
+            share_requested=True,
+            status__in=SHAREABLE_QUESTIONS,
+            reviewed_at__isnull=False,
+        )
+        .exclude(outbound__network=network)
+        .select_related("author")
+    )
+    for question in questions[:OUTBOUND_BATCH]:
+        _queue_copies(question, bridge, [network])
     return list(
-        OutboundPost.objects.filter(
-            message__session__event_id=event_id,
-            network=network,
-            status=OutboundPost.Status.PENDING,
-        ).order_by("pk")[:OUTBOUND_BATCH]
+        _copies(event_id)
+        .filter(network=network, status=OutboundPost.Status.PENDING)
+        .order_by("pk")[:OUTBOUND_BATCH]
     )
 
 

@@ -71,11 +71,13 @@ def _source(message: Message) -> Source | None:
         author_handle=message.external_author_handle,
         author_url=message.external_author_url,
         content_warning=message.content_warning,
+        labels=[str(label) for label in message.labels or () if isinstance(label, str)],
         media=[
             MediaLink(url=str(m.get("url", "")), alt=str(m.get("alt", "")))
             for m in message.media or ()
             if isinstance(m, dict)
         ],
+        edited_at=message.external_edited_at,
     )
 
 
@@ -199,6 +201,7 @@ def describe_questions(questions: Iterable[Question], session: Session) -> list[
             agenda_item=q.agenda_item_id,
             status=q.status,
             votes=q.votes,
+            share_requested=q.share_requested,
         )
         for q in questions
     ]

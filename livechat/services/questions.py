@@ -6,15 +6,20 @@ moderators, until approved. Everyone else sees open, on-screen and answered
 questions and their vote counts live. One vote per person and question; votes are
 counted in the question row, locked while it changes. At most one question is on
 screen at a time: showing one puts the previous one back among the open ones.
+A question whose author asked for it to go out under the event's hashtag
+(``share``) goes out once a moderator approved it (``livechat.services.bridge``):
+approving a pending one does, else a moderator sends it.
 """
 
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from assemblies.access import AnyUser
+from assemblies.room_window import joined
 from assemblies.services.audit import log_action
 from livechat import access
 from livechat.exceptions import (
@@ -25,7 +30,12 @@ from livechat.exceptions import (
 from livechat.models import ChatSettings, Question, QuestionVote
 from livechat.protocol import QuestionUpdated
 from livechat.services.history import describe_questions
-from livechat.services.posting import checked_text, open_session, previous_post
+from livechat.services.posting import (
+    check_room_open,
+    checked_text,
+    open_session,
+    previous_post,
+)
 from plenary.realtime.events import publish_ephemeral, record_event
 from plenary.realtime.rooms import session_moderators_room, session_room
 
@@ -56,7 +66,9 @@ def _announce(question: Question, *, was_public: bool = True) -> None:
 
 
 @transaction.atomic
-def ask_question(session_id: int, *, user: AnyUser, text: str, client_id: str) -> Question:
+def ask_question(
+    session_id: int, *, user: AnyUser, text: str, client_id: str, share: bool = False
+) -> Question:
     existing = previous_post(Question, user=user, client_id=client_id, session_id=session_id)
     if existing is not None:
         return existing
@@ -73,6 +85,7 @@ def ask_question(session_id: int, *, user: AnyUser, text: str, client_id: str) -
                 text=text,
                 agenda_item_id=session.current_item_id,
                 status=Question.Status.PENDING if premoderated else Question.Status.OPEN,
+                share_requested=share,
             )
     except IntegrityError:  # the same question, retried concurrently
         return Question.objects.get(author_id=user.pk, client_id=client_id)
@@ -87,7 +100,7 @@ def vote_question(question_id: int, *, user: AnyUser, vote: bool = True) -> Ques
         raise LoginRequired()
     question = (
         Question.objects.select_for_update(of=("self",))  # not the session row
-        .select_related("session")
+        .select_related("session", *joined("session"))
         .filter(pk=question_id)
         .first()
     )
@@ -96,6 +109,7 @@ def vote_question(question_id: int, *, user: AnyUser, vote: bool = True) -> Ques
         raise UnknownQuestion()
     if not access.access_read_chat(user, question.session):
         raise UnknownQuestion()
+    check_room_open(question.session)
     if vote:
         _, created = QuestionVote.objects.get_or_create(question=question, user_id=user.pk)
         change = 1 if created else 0
@@ -137,7 +151,11 @@ def set_question_status(question_id: int, status: str, *, user: AnyUser) -> Ques
             _announce(previous)
     was_public = question.status != Question.Status.PENDING
     question.status = status
-    question.save(update_fields=["status"])
+    fields = ["status"]
+    if not was_public and status != Question.Status.ARCHIVED:
+        question.reviewed_at = timezone.now()  # approved: a shared one may go out
+        fields.append("reviewed_at")
+    question.save(update_fields=fields)
     log_action(
         actor=user, action=f"question.{status}", session=question.session, question=question.pk
     )

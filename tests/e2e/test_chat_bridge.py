@@ -1,5 +1,7 @@
-"""The hashtag bridge in the browser: imported posts, "also post under #tag", the
-moderators' "send out" button and the bridge's state on their console.
+"""The hashtag bridge in the browser: imported posts (their content warnings and
+Bluesky self-labels, edited and deleted at the source), "also post under #tag"
+for messages and questions, the moderators' "send out" buttons and the bridge's
+state on their console.
 
 Real servers and Chromium, as in test_chat.py. The bridge's words may not be in
 the French catalog yet, so elements are found by role, id and data attributes, and
@@ -14,7 +16,7 @@ import re
 
 import pytest
 from django.utils import timezone
-from django.utils.translation import gettext, override
+from django.utils.translation import gettext, override, pgettext
 from playwright.sync_api import expect
 
 from assemblies.models import Role, Session
@@ -220,3 +222,96 @@ def test_a_moderator_sends_a_message_out_and_sees_the_bridges_state(
     console.reload()
     expect(state).to_have_class(re.compile(r"\bbridge-state--stopped\b"))
     expect(state).to_contain_text("401: refusé")
+
+
+def labelled(text: str) -> str:
+    with override("fr"):
+        return pgettext("Bluesky label", text)
+
+
+def test_bluesky_self_labels_collapse_the_post_under_their_readable_names(new_page, assises):
+    imported(
+        assises,
+        network="bluesky",
+        uri="at://did:plc:lea/app.bsky.feed.post/3l3qo2vuowo2b",
+        url="https://bsky.app/profile/lea.bsky.social/post/3l3qo2vuowo2b",
+        author_name="Léa",
+        author_handle="lea.bsky.social",
+        author_url="https://bsky.app/profile/lea.bsky.social",
+        labels=("graphic-media", "sexual", "spoiler-tv", "!no-unauthenticated"),
+    )
+    page = new_page()
+    open_chat(page, participant("awa", "Awa"), assises)
+    post = chat_message(page, "Léa")
+    summary = post.locator("details.chat-msg__cw > summary")
+    expect(summary).to_contain_text(labelled("Graphic media"))
+    expect(summary).to_contain_text(labelled("Sexually suggestive"))
+    expect(summary).to_contain_text("spoiler tv")  # an unknown value, as its author wrote it
+    expect(summary).not_to_contain_text("unauthenticated")  # not about the content
+    expect(post.locator('[data-field="text"]')).to_be_hidden()
+
+
+def test_an_edit_and_a_deletion_at_the_source_reach_open_pages_live(new_page, assises):
+    message = imported(assises, external_id="113")
+    page = new_page()
+    open_chat(page, participant("awa", "Awa"), assises)
+    expect(chat_message(page, "inclusion numérique")).to_be_visible()
+
+    post = ImportedPost(
+        network="mastodon",
+        uri=message.external_uri,
+        url=message.external_url,
+        text="Intervention corrigée : inclusion et médiation #assmednum",
+        author_name="Ana",
+        author_handle="ana@mastodon.example",
+        author_url="https://mastodon.example/@ana",
+        created_at=timezone.now(),
+        tags=frozenset({"assmednum"}),
+        edited_at=timezone.now(),
+    )
+    bridge_services.update_post(assises.event_id, post)
+    # The server finds the change in the room's log (within its periodic check).
+    edited = chat_message(page, "Intervention corrigée")
+    expect(edited).to_be_visible(timeout=15_000)
+    expect(chat_message(page, "Très bonne intervention")).to_have_count(0)  # replaced in place
+    expect(chat_message(page, "Ana")).to_have_count(1)
+    expect(edited.locator(".chat-msg__source-edited")).to_contain_text("Mastodon")
+    expect(edited.locator('[data-field="edited"]')).to_be_hidden()  # not by the moderators
+
+    bridge_services.remove_post(assises.event_id, "mastodon", status_id="113")
+    expect(chat_message(page, "Intervention corrigée")).to_have_count(0, timeout=15_000)
+
+
+def test_a_question_asked_to_go_out_is_sent_by_a_moderator(new_page, assises, moderator):
+    from livechat.models import Question
+
+    awa = participant("awa", "Awa")
+    page, console = new_page(), new_page()
+    open_chat(page, awa, assises)
+    box = page.locator("#question-share")
+    expect(box).to_be_visible()
+    expect(box).not_to_be_checked()
+    box.check()
+    page.locator("#question-text").fill("Quels moyens pour les médiateurs ?")
+    page.locator("[data-questions-send]").click()
+    expect(page.locator("#question-text")).to_have_value("")
+    expect(box).not_to_be_checked()  # chosen question by question
+    asked = Question.objects.get(text="Quels moyens pour les médiateurs ?")
+    assert asked.share_requested is True
+
+    open_chat(console, moderator, assises)
+    expect(console.locator("#question-share")).to_be_hidden()  # moderators use the button
+    item = console.locator("[data-questions-lists] li.question").filter(has_text="Quels moyens")
+    expect(item.locator('[data-field="share"]')).to_contain_text("#assmednum")
+    send = item.locator('[data-action="send-out"]')
+    expect(send).to_contain_text("#assmednum")
+    send.click()
+    expect(send).to_have_attribute("aria-disabled", "true")
+    expect(send).to_be_focused()
+    copy = OutboundPost.objects.get(question=asked)
+    assert copy.network == "mastodon"
+    assert "Quels moyens pour les médiateurs ?" in copy.text
+    # Participants see their own request, not the button.
+    mine = page.locator("[data-questions-lists] li.question").filter(has_text="Quels moyens")
+    expect(mine.locator('[data-field="share"]')).to_be_visible()
+    expect(mine.locator('[data-action="send-out"]')).to_be_hidden()

@@ -12,10 +12,15 @@ Mastodon
     /api/v1/timelines/tag/:tag`` with ``max_id`` / ``since_id`` / ``min_id`` /
     ``limit`` and ``Link`` headers; ``POST /api/v1/statuses`` honouring
     ``Idempotency-Key``. Every authenticated answer has ``X-RateLimit-Limit``,
-    ``-Remaining`` and ``-Reset`` (ISO 8601); past the limit, 429.
+    ``-Remaining`` and ``-Reset`` (ISO 8601); past the limit, 429. As Mastodon
+    does, an edited status goes to its tags' streams as ``status.update`` (the
+    status, with ``edited_at``), a deleted one as ``delete`` (its id, a bare
+    string).
 Jetstream v1
     ``/subscribe?wantedCollections=...&cursor=<time_us>``: replays stored events
     from the cursor *inclusive* (the boundary event comes again), then live ones.
+    A post updated or deleted makes a commit with ``operation`` ``update`` (with
+    the new record) or ``delete`` (no record, no cid).
 Bluesky PDS
     ``com.atproto.server.createSession`` / ``refreshSession``,
     ``com.atproto.repo.createRecord`` (checks facets' UTF-8 byte ranges; answers
@@ -265,6 +270,47 @@ class State:
             self.broadcast("update", status)
         return status
 
+    def edit_status(
+        self,
+        status_id: str,
+        *,
+        text: str,
+        spoiler_text: str = "",
+        media: list[dict[str, str]] | None = None,
+    ) -> dict[str, Any] | None:
+        """What ``PUT /api/v1/statuses/:id`` does: new content, tags and media, the
+        ``edited_at`` time, and ``status.update`` on the (new) tags' streams."""
+        status = next((s for s in self.statuses if s["id"] == status_id), None)
+        if status is None:
+            return None
+        names = list(dict.fromkeys(HASHTAG.findall(text)))
+        status.update(
+            content=render_html(text, self.host),
+            spoiler_text=spoiler_text,
+            sensitive=bool(spoiler_text),
+            edited_at=now_iso(),
+            tags=[
+                {"name": normalise_tag(n), "url": f"{self.host}/tags/{normalise_tag(n)}"}
+                for n in names
+            ],
+            media_attachments=[
+                {
+                    "id": str(next(self.ids)),
+                    "type": "image",
+                    "url": m["url"],
+                    "preview_url": m["url"],
+                    "remote_url": None,
+                    "text_url": None,
+                    "meta": {},
+                    "description": m.get("description"),
+                    "blurhash": None,
+                }
+                for m in media or ()
+            ],
+        )
+        self.broadcast("status.update", status)
+        return status
+
     def broadcast(self, event: str, status: dict[str, Any]) -> None:
         tags = {t["name"] for t in (status.get("reblog") or status)["tags"]}
         data = json.dumps(status)
@@ -318,22 +364,26 @@ class State:
         return self.last_time_us
 
     def jet_event(
-        self, did: str, record: dict[str, Any], rkey: str | None = None
+        self,
+        did: str,
+        record: dict[str, Any] | None,
+        rkey: str | None = None,
+        *,
+        operation: str = "create",
+        collection: str = "app.bsky.feed.post",
     ) -> dict[str, Any]:
+        """A commit on Jetstream; a ``delete`` carries neither record nor cid."""
         rkey = rkey or tid()
-        event = {
-            "did": did,
-            "time_us": self.time_us(),
-            "kind": "commit",
-            "commit": {
-                "rev": tid(),
-                "operation": "create",
-                "collection": record.get("$type", "app.bsky.feed.post"),
-                "rkey": rkey,
-                "record": record,
-                "cid": "bafyrei" + secrets.token_hex(20),
-            },
+        commit: dict[str, Any] = {
+            "rev": tid(),
+            "operation": operation,
+            "collection": (record or {}).get("$type", collection),
+            "rkey": rkey,
         }
+        if record is not None:
+            commit["record"] = record
+            commit["cid"] = "bafyrei" + secrets.token_hex(20)
+        event = {"did": did, "time_us": self.time_us(), "kind": "commit", "commit": commit}
         self.jet_events.append(event)
         for queue in self.jet_subscribers:
             queue.put_nowait(event)
@@ -759,16 +809,20 @@ def create_app(*, heartbeat: float = 15.0) -> Starlette:
                 break
         return JSONResponse({})
 
-    async def control_bluesky(request: Request) -> Response:
+    async def control_edit(request: Request) -> Response:
         body = await request.json()
-        did = body.get("did", "did:plc:" + secrets.token_hex(12))
-        state.profiles.setdefault(
-            did,
-            {
-                "handle": body.get("handle", "someone.bsky.social"),
-                "displayName": body.get("display_name", ""),
-            },
+        status = state.edit_status(
+            str(body["id"]),
+            text=str(body.get("text") or ""),
+            spoiler_text=str(body.get("spoiler_text") or ""),
+            media=body.get("media"),
         )
+        if status is None:
+            return JSONResponse({"error": "Record not found"}, 404)
+        return JSONResponse(status)
+
+    def bluesky_record(body: dict[str, Any]) -> dict[str, Any]:
+        """A post record as the Bluesky app writes it, from the control plane's body."""
         text = body.get("text", "")
         record: dict[str, Any] = {
             "$type": body.get("collection", "app.bsky.feed.post"),
@@ -798,7 +852,37 @@ def create_app(*, heartbeat: float = 15.0) -> Starlette:
                     for image in body["images"]
                 ],
             }
-        return JSONResponse(state.jet_event(did, record))
+        if body.get("labels"):
+            record["labels"] = {
+                "$type": "com.atproto.label.defs#selfLabels",
+                "values": [{"val": value} for value in body["labels"]],
+            }
+        return record
+
+    async def control_bluesky(request: Request) -> Response:
+        body = await request.json()
+        did = body.get("did", "did:plc:" + secrets.token_hex(12))
+        state.profiles.setdefault(
+            did,
+            {
+                "handle": body.get("handle", "someone.bsky.social"),
+                "displayName": body.get("display_name", ""),
+            },
+        )
+        return JSONResponse(state.jet_event(did, bluesky_record(body)))
+
+    async def control_bluesky_change(request: Request) -> Response:
+        """Update (``putRecord``) or delete (``deleteRecord``) the post ``uri``."""
+        body = await request.json()
+        match = re.fullmatch(r"at://([^/]+)/([^/]+)/([^/]+)", str(body.get("uri") or ""))
+        if match is None:
+            return JSONResponse({"error": "InvalidRequest", "message": "bad uri"}, 400)
+        did, collection, rkey = match.groups()
+        if request.url.path.endswith("/delete"):
+            event = state.jet_event(did, None, rkey, operation="delete", collection=collection)
+        else:
+            event = state.jet_event(did, bluesky_record(body), rkey, operation="update")
+        return JSONResponse(event)
 
     async def control_fault(request: Request) -> Response:
         body = await request.json()
@@ -849,7 +933,10 @@ def create_app(*, heartbeat: float = 15.0) -> Starlette:
             Route("/xrpc/app.bsky.actor.getProfile", get_profile),
             Route("/control/mastodon/statuses", control_status, methods=["POST"]),
             Route("/control/mastodon/delete", control_delete, methods=["POST"]),
+            Route("/control/mastodon/edit", control_edit, methods=["POST"]),
             Route("/control/bluesky/posts", control_bluesky, methods=["POST"]),
+            Route("/control/bluesky/update", control_bluesky_change, methods=["POST"]),
+            Route("/control/bluesky/delete", control_bluesky_change, methods=["POST"]),
             Route("/control/faults", control_fault, methods=["POST"]),
             Route("/control/bluesky/expire", control_expire, methods=["POST"]),
             Route("/control/heartbeat", control_heartbeat, methods=["POST"]),

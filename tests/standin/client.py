@@ -82,6 +82,22 @@ class StandIn:
         """Post on Bluesky: the Jetstream event it makes."""
         return dict(self._post("/control/bluesky/posts", {"text": text, **fields}))
 
+    def edit_toot(self, status_id: str, text: str, **fields: Any) -> dict[str, Any]:
+        """Edit a status: ``status.update`` on its tags' streams."""
+        return dict(self._post("/control/mastodon/edit", {"id": status_id, "text": text, **fields}))
+
+    def delete_toot(self, status_id: str) -> None:
+        """Delete a status: ``delete`` (its id) on its tags' streams."""
+        self._post("/control/mastodon/delete", {"id": status_id})
+
+    def edit_skeet(self, uri: str, text: str, **fields: Any) -> dict[str, Any]:
+        """Put a new version of a Bluesky post: an ``update`` commit on Jetstream."""
+        return dict(self._post("/control/bluesky/update", {"uri": uri, "text": text, **fields}))
+
+    def delete_skeet(self, uri: str) -> dict[str, Any]:
+        """Delete a Bluesky post: a ``delete`` commit on Jetstream."""
+        return dict(self._post("/control/bluesky/delete", {"uri": uri}))
+
     def fault(self, kind: str, **fields: Any) -> None:
         self._post("/control/faults", {"kind": kind, **fields})
 

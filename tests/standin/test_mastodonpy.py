@@ -93,3 +93,31 @@ def test_mastodonpy_is_refused_the_stream_without_a_valid_token(standin):
 
     with pytest.raises(MastodonNetworkError):
         mastodon.stream_hashtag("assmednum", StreamListener(), run_async=False, timeout=2)
+
+
+def test_mastodonpy_hears_edits_and_deletions_on_the_hashtag_stream(standin):
+    edits, deletes = [], []
+    done = threading.Event()
+
+    class Listener(StreamListener):
+        def on_status_update(self, status):
+            edits.append(status)
+
+        def on_delete(self, status_id):
+            deletes.append(status_id)
+            done.set()
+
+    handle = client(standin).stream_hashtag("assmednum", Listener(), run_async=True)
+    try:
+        standin.wait_for(lambda s: s["connections"]["mastodon"] == 1)
+        status = standin.toot("Premier jet #assmednum")
+        standin.edit_toot(status["id"], "Version corrigée #assmednum", spoiler_text="Long")
+        standin.delete_toot(status["id"])
+        assert done.wait(5)
+        assert [e["id"] for e in edits] == [status["id"]]
+        assert edits[0]["edited_at"] is not None
+        assert edits[0]["spoiler_text"] == "Long"
+        assert "corrigée" in edits[0]["content"]
+        assert [str(d) for d in deletes] == [status["id"]]  # the id, as a bare string
+    finally:
+        handle.close()

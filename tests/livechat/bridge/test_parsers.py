@@ -9,6 +9,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
+from livechat.bridge import jetstream, mastodon
 from livechat.bridge.sanitise import html_to_text
 from livechat.bridge.sse import Event, SSEParser
 from livechat.bridge.tags import build_facets, facet_tags, record_tags, tags_in_text
@@ -164,3 +165,61 @@ def test_text_escaped_as_html_comes_back_as_it_was(text):
     """What people typed, escaped by their instance, reaches the chat unchanged:
     markup in a post's text is text, never markup."""
     assert html_to_text(f"<p>{html.escape(text)}</p>") == text.strip()
+
+
+# -- edits, deletions and self-labels --------------------------------------------------
+
+
+def commit(operation: str, record=None, collection: str = "app.bsky.feed.post") -> dict:
+    body = {"operation": operation, "collection": collection, "rkey": "3l3qo2vuowo2b"}
+    if record is not None:
+        body["record"] = record
+    return {"did": "did:plc:abc", "time_us": 1725911162329308, "kind": "commit", "commit": body}
+
+
+def test_jetstream_updates_and_deletions_of_posts_are_told_apart():
+    uri = "at://did:plc:abc/app.bsky.feed.post/3l3qo2vuowo2b"
+    record = {"text": "Nouveau #AssMedNum"}
+    assert jetstream.deleted_uri(commit("delete")) == uri
+    assert jetstream.deleted_uri(commit("delete", collection="app.bsky.feed.like")) == ""
+    assert jetstream.created_post(commit("update", record)) is None
+    assert jetstream.post_record(commit("update", record)) == record
+    assert jetstream.matching_tags(commit("update", record), {"assmednum"}) == {"assmednum"}
+    post = jetstream.to_post(commit("update", record), {"assmednum"}, "abc.bsky.social", "")
+    assert post.edited_at is not None
+    assert post.edited_at.year == 2024
+    assert jetstream.to_post(commit("create", record), set(), "", "").edited_at is None
+    assert jetstream.operation({"kind": "identity"}) == ""
+
+
+def test_every_self_label_value_is_kept_once_and_nothing_else():
+    labels = {
+        "$type": "com.atproto.label.defs#selfLabels",
+        "values": [{"val": "porn"}, {"val": "porn"}, {"val": "spoiler-tv"}, {"x": 1}, "y"],
+    }
+    assert jetstream.self_labels({"labels": labels}) == ("porn", "spoiler-tv")
+    assert jetstream.self_labels({"labels": ["porn"]}) == ()
+    assert jetstream.self_labels({}) == ()
+
+
+@given(st.recursive(st.none() | st.text(max_size=5), lambda c: st.lists(c, max_size=3)))
+def test_self_labels_take_any_shape_without_failing(values):
+    found = jetstream.self_labels({"labels": {"values": values}})
+    assert all(isinstance(v, str) and v for v in found)
+
+
+def test_mastodon_statuses_keep_their_id_and_edit_time_and_deletions_their_bare_id():
+    status = {
+        "id": "113",
+        "uri": "https://m.example/users/ana/statuses/113",
+        "content": "<p>#assmednum</p>",
+        "tags": [{"name": "assmednum"}],
+        "edited_at": "2026-11-25T09:00:00.000Z",
+    }
+    post = mastodon.to_post(status)
+    assert post is not None
+    assert (post.external_id, post.edited_at.minute) == ("113", 0)
+    assert mastodon.to_post({**status, "edited_at": None}).edited_at is None
+    assert mastodon._payload("delete", "113\n") == "113"
+    assert mastodon._is_id("113")
+    assert not mastodon._is_id('{"id": 1}')

@@ -15,7 +15,15 @@ from livechat.exceptions import BridgeOff
 from plenary.realtime.protocol import frame_type
 
 DOC = (Path(__file__).resolve().parents[3] / "docs" / "protocol.md").read_text()
-FRAMES = [protocol.BridgeSend, protocol.BridgeStatus, protocol.ChatMessage, protocol.ChatQueued]
+FRAMES = [
+    protocol.BridgeSend,
+    protocol.BridgeSendQuestion,
+    protocol.BridgeStatus,
+    protocol.ChatMessage,
+    protocol.ChatQueued,
+    protocol.QuestionAsk,
+    protocol.QuestionUpdated,
+]
 
 
 @pytest.mark.parametrize("frame", FRAMES, ids=lambda f: f.__name__)
@@ -39,4 +47,6 @@ def test_bridge_frames_round_trip_and_are_documented(frame):
 def test_the_session_socket_takes_bridge_send_and_documents_its_error():
     frame = session_socket.decoder().decode(b'{"type": "bridge.send", "id": 3}')
     assert frame == protocol.BridgeSend(id=3)
+    frame = session_socket.decoder().decode(b'{"type": "bridge.send_question", "id": 4}')
+    assert frame == protocol.BridgeSendQuestion(id=4)
     assert f"| `{BridgeOff.code}` |" in DOC

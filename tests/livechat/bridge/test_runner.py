@@ -325,3 +325,113 @@ async def test_a_refused_app_password_stops_bluesky(bluesky_bridge, standin, eve
     await sync_to_async(bluesky_bridge.save)()
     async with running():
         assert await eventually(lambda: state(bluesky_bridge.event, Network.BLUESKY).stopped)
+
+
+# -- edited and deleted at the source ---------------------------------------------------
+
+
+def status_of(session, text_start: str) -> Message | None:
+    return Message.objects.filter(session=session, text__startswith=text_start).first()
+
+
+async def test_a_toot_edited_then_deleted_follows_in_the_chat(
+    mastodon_bridge, standin, event_session
+):
+    from livechat.models import ChatSettings
+
+    mastodon_bridge.imports = "chat"
+    await sync_to_async(mastodon_bridge.save)()
+    await ChatSettings.objects.acreate(session=event_session, blocked_words="arnaque")
+    async with running():
+        await connected(standin, "mastodon")
+        toot = standin.toot("Premier jet #assmednum")
+        message = await eventually(lambda: status_of(event_session, "Premier jet"))
+        assert (message.status, message.external_id) == ("visible", toot["id"])
+
+        standin.edit_toot(toot["id"], "Version <b>corrigée</b> #assmednum", spoiler_text="Long")
+        edited = await eventually(lambda: status_of(event_session, "Version"))
+        assert edited.pk == message.pk
+        assert (edited.text, edited.content_warning) == (
+            "Version <b>corrigée</b> #assmednum",
+            "Long",
+        )
+        assert edited.external_edited_at is not None
+
+        standin.edit_toot(toot["id"], "Quelle arnaque #assmednum")
+        held = await eventually(
+            lambda: Message.objects.filter(pk=message.pk, held_for="blocked_words").first()
+        )
+        assert held.status == "pending"
+
+        standin.delete_toot(toot["id"])
+        gone = await eventually(
+            lambda: Message.objects.filter(pk=message.pk, status="deleted").first()
+        )
+        assert gone.text == ""
+
+
+async def test_a_bluesky_post_with_self_labels_updated_then_deleted_follows(
+    bluesky_bridge, standin, event_session
+):
+    bluesky_bridge.imports = "chat"
+    await sync_to_async(bluesky_bridge.save)()
+    async with running():
+        await connected(standin, "jetstream")
+        event = standin.skeet(
+            "Photos de la salle #AssMedNum", did="did:plc:lea", labels=["graphic-media"]
+        )
+        uri = f"at://did:plc:lea/app.bsky.feed.post/{event['commit']['rkey']}"
+        message = await eventually(lambda: Message.objects.filter(external_uri=uri).first())
+        assert (message.labels, message.content_warning) == (["graphic-media"], "")
+
+        standin.skeet("Un autre #ailleurs", did="did:plc:tom")  # not ours: ignored
+        other = standin.skeet("Encore ailleurs", did="did:plc:tom")
+        standin.delete_skeet(f"at://did:plc:tom/app.bsky.feed.post/{other['commit']['rkey']}")
+        standin.edit_skeet(uri, "Photos de la salle, légendées #AssMedNum", labels=["nudity"])
+        edited = await eventually(
+            lambda: Message.objects.filter(
+                pk=message.pk, text__endswith="légendées #AssMedNum"
+            ).first()
+        )
+        assert edited.labels == ["nudity"]
+
+        standin.delete_skeet(uri)
+        await eventually(lambda: Message.objects.filter(pk=message.pk, status="deleted").exists())
+    assert await sync_to_async(texts)(event_session) == [""]
+
+
+# -- questions out ----------------------------------------------------------------------
+
+
+async def test_a_question_goes_out_to_both_networks_and_its_echoes_are_not_imported(
+    bridge, standin, event_session, organiser
+):
+    from livechat.services import questions
+    from tests import factories
+
+    await sync_to_async(configure)(bridge, standin)
+    habitant = await sync_to_async(factories.make_user)("habitant")
+    question = await sync_to_async(questions.ask_question)(
+        event_session.pk,
+        user=habitant,
+        text="Où en est le très haut débit ?",
+        client_id="q1",
+        share=True,
+    )
+    async with running():
+        await connected(standin, "mastodon")
+        await connected(standin, "jetstream")
+        await sync_to_async(services.share_question)(question.pk, user=organiser)
+        await eventually(lambda: OutboundPost.objects.filter(status="sent").count() == 2)
+        standin.toot("Après #assmednum")
+        await eventually(lambda: len(texts(event_session)) == 1)
+        await asyncio.sleep(0.5)  # the Bluesky echo has come back on Jetstream by now
+    assert await sync_to_async(texts)(event_session) == ["Après #assmednum"]
+    posted = [s for s in standin.state()["statuses"] if s["account"]["username"] == "plenary"]
+    assert len(posted) == 1
+    assert "Où en est le très haut débit ?" in posted[0]["content"]
+    [record] = [r["record"] for r in standin.state()["records"]]
+    assert record["text"].endswith("Où en est le très haut débit ? #AssMedNum")
+    [facet] = record["facets"]  # at UTF-8 byte offsets (the stand-in checks them)
+    assert facet["features"][0] == {"$type": "app.bsky.richtext.facet#tag", "tag": "AssMedNum"}
+    assert facet["index"]["byteEnd"] == len(record["text"].encode())

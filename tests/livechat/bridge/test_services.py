@@ -49,7 +49,9 @@ def test_an_imported_post_waits_in_the_queue_by_default_with_its_source(
         "author_handle": "ana@m.example",
         "author_url": "https://m.example/@ana",
         "content_warning": "",
+        "labels": [],
         "media": [{"url": "https://m.example/a.jpg", "alt": "Une salle pleine"}],
+        "edited_at": None,
     }
     assert [t["kind"] for t in state["tokens"]] == ["text", "hashtag"]
 
