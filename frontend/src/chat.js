@@ -47,7 +47,6 @@ import { dayTimeFormat, format, INERT, timeFormat, zonedFormat } from "./text.js
 
 const CAP = 500;
 const NEAR_BOTTOM = 48; // pixels from the bottom that still count as "at the bottom"
-const CLOSED_STATUSES = new Set(["ended", "cancelled"]);
 const MODERATORS = new Set(["organiser", "moderator"]); // badges that cannot be sanctioned
 const TIMEOUT_MINUTES = 10;
 const MAX_TIMER = 2 ** 31 - 1; // setTimeout's longest delay
@@ -407,6 +406,10 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
 
     const reply = li.querySelector('[data-action="reply"]');
     reply.hidden = pending;
+    // Shown to those who write the minutes only (minutes.js marks the page).
+    const quote = li.querySelector('[data-action="quote"]');
+    quote.hidden = pending;
+    quote.setAttribute("aria-describedby", `${li.id}-author`);
     reply.setAttribute("aria-label", format(strings.reply, { name }));
     const remove = li.querySelector('[data-action="delete"]');
     remove.hidden = !mine;
@@ -741,11 +744,13 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     }
   }
 
-  function sessionStatus(status) {
-    if (CLOSED_STATUSES.has(status) && state.canPost) {
-      state.canPost = false;
-      refreshChrome();
-    }
+  // The room opens or closes (`room.status`): the composer follows, for those
+  // who may post at all (logged in: the form is there).
+  function roomStatus(open) {
+    const canPost = Boolean(open && form);
+    if (canPost === state.canPost) return;
+    state.canPost = canPost;
+    refreshChrome();
   }
 
   function connection(status) {
@@ -1029,6 +1034,20 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
       });
   }
 
+  // A note-taker quotes a message into the minutes: minutes.js inserts it in
+  // their own editor, as plain text with its author, time and agenda item.
+  function quoteInMinutes(message) {
+    document.dispatchEvent(new CustomEvent("minutes:quote", {
+      detail: {
+        kind: "message",
+        text: message.text,
+        author: authorName(message),
+        time: message.created_at,
+        item: message.agenda_item,
+      },
+    }));
+  }
+
   // -- wiring ----------------------------------------------------------------------
 
   list.addEventListener("click", (event) => {
@@ -1054,6 +1073,9 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     switch (button.dataset.action) {
       case "reply":
         if (form) startReply(entry);
+        break;
+      case "quote":
+        quoteInMinutes(entry.message);
         break;
       case "delete":
         act({ type: "chat.delete", id: entry.message.id }).catch(() => {});
@@ -1191,12 +1213,5 @@ export function createChat(root, socket, { announce = () => {} } = {}) {
     });
   }
 
-  // The page hands the chat its "chat." frames; the bridge's state is the chat's
-  // too (the moderators' console): take it from the socket before the page does.
-  const pageFrame = socket.onFrame;
-  if (typeof pageFrame === "function") {
-    socket.onFrame = (frame) => (frame?.type === "bridge.status" ? apply(frame) : pageFrame(frame));
-  }
-
-  return { apply, sessionStatus, connection };
+  return { apply, roomStatus, connection };
 }

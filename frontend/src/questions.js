@@ -18,12 +18,14 @@
 //
 // Every word comes from templates/livechat/fragment_questions.html, so it is translated.
 // The text box (client ids, resending after a lost connection) is composer.js,
-// shared with the chat.
+// shared with the chat. When the event's hashtag bridge can post (`data-bridge-posts`),
+// participants may ask for their question to go out under the hashtag (`share`,
+// chosen question by question) and moderators send approved ones out
+// (`bridge.send_question`).
 
 import { createComposer } from "./composer.js";
 import { format, INERT, timeFormat } from "./text.js";
 
-const CLOSED_STATUSES = new Set(["ended", "cancelled"]);
 const VOTABLE = new Set(["open", "on_screen"]);
 const GROUPS = ["on_screen", "pending", "open", "answered"];
 const NEAR_LIMIT = 30; // characters left from which the count is read out
@@ -73,7 +75,12 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
   const sendButton = $("[data-questions-send]");
   const closed = $("[data-questions-closed]");
 
+  const shareRow = $("[data-questions-share-row]");
+  const shareBox = $("[data-questions-share]");
+
   const userId = root.dataset.userId || null;
+  const hashtag = root.dataset.hashtag || "";
+  const canShare = hashtag !== "" && root.hasAttribute("data-bridge-posts");
   const maxLength = Number(root.dataset.maxLength) || 300;
   const lang = document.documentElement.lang || undefined;
   const clock = timeFormat(lang, root.dataset.timeZone);
@@ -90,6 +97,7 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
     busy: new Set(), // ids with a vote or a moderation not yet answered
     sort: "votes", // or "time"
     item: null, // the agenda item id shown alone, as a string
+    sentOut: new Set(), // ids this moderator sent out under the hashtag
   };
 
   // -- rendering a question --------------------------------------------------------
@@ -134,6 +142,11 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
       label.textContent = strings.pending;
       label.hidden = false;
     }
+    if (question.share_requested && hashtag && (state.canModerate || isMine(question))) {
+      const share = field("share");
+      share.textContent = format(strings.shareRequested, { tag: hashtag });
+      share.hidden = false;
+    }
 
     const text = field("text");
     text.id = textId;
@@ -155,11 +168,23 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
       vote.setAttribute("aria-describedby", textId);
     }
 
+    // Shown to those who write the minutes only (minutes.js marks the page), for
+    // questions the room can see.
+    const quote = li.querySelector('[data-action="quote"]');
+    quote.parentElement.hidden = question.status === "pending";
+    quote.setAttribute("aria-describedby", textId);
+
     const actions = field("actions");
     actions.hidden = !state.canModerate;
     for (const button of actions.querySelectorAll("[data-action]")) {
       button.hidden = !button.dataset.when.split(" ").includes(question.status);
       button.setAttribute("aria-describedby", textId);
+    }
+    const sendOut = actions.querySelector('[data-action="send-out"]');
+    if (sendOut) {
+      if (!canShare) sendOut.hidden = true;
+      // aria-disabled rather than disabled: the button keeps focus once pressed.
+      if (state.sentOut.has(question.id)) sendOut.setAttribute("aria-disabled", "true");
     }
     if (state.busy.has(question.id)) {
       for (const button of li.querySelectorAll("button")) button.setAttribute("aria-busy", "true");
@@ -261,6 +286,8 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
       form.hidden = !state.synced || !state.canAsk;
       closed.hidden = !state.synced || state.canAsk;
       premoderatedNote.hidden = !state.premoderated;
+      // Moderators send questions out with each question's own button instead.
+      if (shareRow) shareRow.hidden = !canShare || state.canModerate;
       // A description is read even when hidden: name the note only when it shows.
       const described = ["question-count", "question-error"];
       if (state.premoderated) described.unshift(premoderatedNote.id);
@@ -321,11 +348,13 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
     }
   }
 
-  function sessionStatus(status) {
-    if (CLOSED_STATUSES.has(status) && state.canAsk) {
-      state.canAsk = false;
-      refreshChrome();
-    }
+  // The room opens or closes (`room.status`): asking follows, for those who may
+  // ask at all (logged in: the form is there).
+  function roomStatus(open) {
+    const canAsk = Boolean(open && form);
+    if (canAsk === state.canAsk) return;
+    state.canAsk = canAsk;
+    refreshChrome();
   }
 
   function connection(status) {
@@ -366,6 +395,19 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
       });
   }
 
+  // A moderator sends an approved question out under the hashtag.
+  function sendOut(id) {
+    if (state.sentOut.has(id)) return;
+    state.sentOut.add(id);
+    refresh(id);
+    act({ type: "bridge.send_question", id })
+      .then(() => announce(format(strings.sendOutDone, { tag: hashtag })))
+      .catch(() => {
+        state.sentOut.delete(id);
+        refresh(id);
+      });
+  }
+
   function moderate(id, status) {
     if (state.busy.has(id)) return;
     state.busy.add(id);
@@ -392,17 +434,49 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
       maxLength,
       nearLimit: NEAR_LIMIT,
       refuseBlank: true,
-      frame: (ask) => ({ type: "question.ask", text: ask.text, client_id: ask.clientId }),
+      frame: (ask) => ({
+        type: "question.ask",
+        text: ask.text,
+        client_id: ask.clientId,
+        share: ask.context.share,
+      }),
+      context: askContext,
       onSending: () => {
         sentLine.textContent = "";
       },
-      onSent: () => {
+      onSent: (ask) => {
         sentLine.textContent = state.premoderated ? strings.sentPending : strings.sent;
+        // Going out under the hashtag is chosen question by question.
+        if (shareBox && ask.context.share) shareBox.checked = false;
       },
     })
     : null;
 
+  // Whether a question should go out under the hashtag. The composer sends a
+  // question again with the same client id only when its text and context are the
+  // same objects: the same choice gives back the last context.
+  let lastContext = null;
+  function askContext() {
+    const share = Boolean(canShare && shareBox && shareBox.checked && !state.canModerate);
+    if (!lastContext || lastContext.share !== share) lastContext = Object.freeze({ share });
+    return lastContext;
+  }
+
   // -- wiring ----------------------------------------------------------------------
+
+  // A note-taker quotes a question into the minutes: minutes.js inserts it in
+  // their own editor, as plain text with its author, time and agenda item.
+  function quoteInMinutes(question) {
+    document.dispatchEvent(new CustomEvent("minutes:quote", {
+      detail: {
+        kind: "question",
+        text: question.text,
+        author: authorName(question),
+        time: question.created_at,
+        item: question.agenda_item,
+      },
+    }));
+  }
 
   listsBox.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
@@ -410,7 +484,10 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
     const id = Number(button.closest("li").dataset.id);
     if (!entries.has(id)) return;
     if (button.dataset.action === "vote") toggleVote(id);
-    else if (state.canModerate) moderate(id, button.dataset.action);
+    else if (button.dataset.action === "quote") quoteInMinutes(entries.get(id).question);
+    else if (button.dataset.action === "send-out") {
+      if (state.canModerate && canShare) sendOut(id);
+    } else if (state.canModerate) moderate(id, button.dataset.action);
   });
 
   // The select's own value is what a screen reader reads: changing it moves nothing.
@@ -437,5 +514,5 @@ export function createQuestions(root, socket, { announce = () => {} } = {}) {
     });
   }
 
-  return { apply, sessionStatus, connection };
+  return { apply, roomStatus, connection };
 }
