@@ -23,9 +23,19 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMP_RUNTIME): pyproject.toml | $(VENV)/bin/python
+# WeasyPrint (the minutes' PDF export) needs Pango; installed when missing and we
+# are root (Debian's chromium brings it too).
+PANGO := $(firstword $(wildcard /usr/lib/*/libpangoft2-1.0.so.0) /usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0)
+
+$(STAMP_RUNTIME): pyproject.toml | $(VENV)/bin/python $(PANGO)
 	$(BIN)/pip install -q -e .
 	touch $@
+
+$(PANGO):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	else echo "Pango is missing: install Debian's libpango-1.0-0 libpangoft2-1.0-0 (needs root)"; exit 1; fi
 
 $(STAMP_DEV): pyproject.toml $(STAMP_RUNTIME)
 	$(BIN)/pip install -q -e '.[dev]'

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class MinutesConfig(AppConfig):
     name = "minutes"
     verbose_name = _("minutes")
+
+    def ready(self) -> None:
+        from minutes import personal_data
+
+        personal_data.register_area()

@@ -28,3 +28,37 @@ class MinutesLocked(MinutesError):
 
     code = "minutes_locked"
     default_message = _("These minutes can no longer be edited.")
+
+
+class ReviewClosed(MinutesError):
+    code = "review_closed"
+    default_message = _("The review period is over: comments are closed.")
+
+
+class InvalidComment(MinutesError):
+    """A comment or suggestion that cannot be taken as written (the message says why)."""
+
+    code = "invalid_comment"
+    default_message = _("This comment cannot be posted.")
+
+
+class PassageChanged(MinutesError):
+    """A suggestion whose quoted passage is no longer in the text exactly once."""
+
+    code = "passage_changed"
+    default_message = _(
+        "The quoted passage is no longer in the minutes exactly once: change the text "
+        "in the editor, then decline the suggestion with a reply."
+    )
+
+
+class AlreadyAnswered(MinutesError):
+    code = "already_answered"
+    default_message = _("This comment has already been answered.")
+
+
+class InvalidUpdate(MinutesError):
+    """An edit sent outside the socket (a restore) that the document cannot take."""
+
+    code = "invalid_update"
+    default_message = _("This change could not be applied to the minutes; reload the page.")

@@ -82,3 +82,22 @@ def test_published_minutes_are_public_and_unpublished_ones_are_not(session, orga
     html = response.content.decode()
     assert "<h2>Point 1</h2>" in html
     assert "Organisatrice" in html
+
+
+def test_organisers_correct_published_minutes_and_the_panel_says_so(session, organiser):
+    store.ensure_minutes(session.pk, user=organiser)
+    for step in (workflow.submit_minutes, workflow.approve_minutes, workflow.publish_minutes):
+        step(session.pk, user=organiser)
+    client = Client()
+    client.force_login(organiser)
+    assert f"/sessions/{session.pk}/minutes/correct/" in page(session, organiser)
+
+    response = client.post(f"/sessions/{session.pk}/minutes/correct/")
+
+    assert response.status_code == 302
+    minutes = Minutes.objects.get(session=session)
+    assert minutes.status == Minutes.Status.DRAFT
+    assert minutes.version == 1
+    visitor = page(session)
+    assert f'href="/sessions/{session.pk}/minutes/"' in visitor  # version 1 stays readable
+    assert "/minutes/correct/" not in visitor
