@@ -4,7 +4,7 @@ Example (the live room does this for every batch of edits)::
 
     minutes = ensure_minutes(session_id, user=visitor)   # skeleton written once
     ids = append_updates(minutes.pk, [(update, user.pk)])  # committed: now relay it
-    compact_minutes(minutes.pk)                             # snapshot; log shortened
+    compact_minutes(minutes.pk)                             # snapshot: faster loads
 
 Invariants:
 
@@ -13,8 +13,12 @@ Invariants:
   and no browser ever writes it.
 - ``append_updates`` and ``compact_minutes`` lock the ``Minutes`` row, so the ids of
   one document's updates increase in commit order and a snapshot's ``upto`` covers
-  exactly the updates it deletes. A reader of ``load_document`` gets a consistent
-  pair (snapshot, later updates) because both are read in one transaction.
+  exactly the updates at or below it. A reader of ``load_document`` gets a
+  consistent pair (snapshot, later updates) because both are read in one
+  transaction.
+- The log is never shortened: it is the minutes' history (who wrote what, and
+  when; ``minutes.services.history``). A snapshot only spares a room loading the
+  document the replay of the whole log.
 - Compaction builds the snapshot by loading the log into a document and encoding
   its state (merging update blobs instead slows badly past tens of thousands).
 """
@@ -39,7 +43,7 @@ from minutes.services.document import load_doc, skeleton_update
 
 #: Snapshots kept per document (older ones are deleted at compaction).
 SNAPSHOTS_KEPT = 5
-#: Updates younger than this stay in the log at compaction (see ``compact_minutes``).
+#: Updates younger than this are not folded into a snapshot (see ``compact_minutes``).
 COMPACT_AGE = timedelta(seconds=60)
 
 
@@ -168,13 +172,17 @@ def updates_after(minutes_id: int, after: int) -> StoredDocument:
 def compact_minutes(
     minutes_id: int, *, older_than: timedelta | None = None
 ) -> MinutesSnapshot | None:
-    """Fold the log into a new snapshot and delete the updates it covers.
+    """Fold the log into a new snapshot, so rooms load the document quickly.
 
-    Only updates older than ``older_than`` (default ``COMPACT_AGE``) are folded:
-    rooms on other processes read recent ones back by id when their relay missed
-    them, so those stay in the log a while. Returns None when there was nothing to
-    fold. Holds the minutes row lock while it works, so appends wait rather than
-    slip between the read and the delete.
+    The updates stay in the log (the history reads them); a room loads the latest
+    snapshot and the updates above its ``upto``. Only updates older than
+    ``older_than`` (default ``COMPACT_AGE``) are folded, so the snapshot is
+    settled history rather than the last seconds of typing. Returns None when
+    there was nothing new to fold. Holds the minutes row lock while it works, so
+    appends wait rather than slip between the read and the write.
+
+    Logs written before the history existed lost the updates their snapshots
+    folded; ``load_document`` still finds the latest snapshot and what follows.
     """
     cutoff = timezone.now() - (COMPACT_AGE if older_than is None else older_than)
     with transaction.atomic():
@@ -182,15 +190,14 @@ def compact_minutes(
         upto = MinutesUpdate.objects.filter(
             minutes_id=minutes_id, created_at__lte=cutoff
         ).aggregate(upto=Max("pk"))["upto"]
-        if upto is None:
-            return None
         stored = load_document(minutes_id)
+        if upto is None or upto <= stored.snapshot_upto:
+            return None
         blobs = ([stored.snapshot] if stored.snapshot else []) + [
             data for pk, data in stored.updates if pk <= upto
         ]
         state = load_doc(blobs).get_update()
         snapshot = MinutesSnapshot.objects.create(minutes_id=minutes_id, state=state, upto=upto)
-        MinutesUpdate.objects.filter(minutes_id=minutes_id, pk__lte=upto).delete()
         stale = MinutesSnapshot.objects.filter(minutes_id=minutes_id).order_by("-upto")[
             SNAPSHOTS_KEPT:
         ]

@@ -72,7 +72,7 @@ def test_updates_are_appended_in_order_and_loaded_back(session, participant):
     assert MinutesUpdate.objects.get(pk=ids[0]).author == participant
 
 
-def test_compaction_keeps_the_document_and_shortens_the_log(session, participant):
+def test_compaction_keeps_the_document_and_the_log_and_shortens_loading(session, participant):
     minutes = store.ensure_minutes(session.pk, user=participant)
     for n in range(30):
         update = edit(store.document_state(minutes.pk), f"{n} ")
@@ -83,8 +83,10 @@ def test_compaction_keeps_the_document_and_shortens_the_log(session, participant
 
     assert snapshot is not None
     assert text_of(minutes) == before
-    assert not MinutesUpdate.objects.filter(minutes=minutes).exists()
+    assert MinutesUpdate.objects.filter(minutes=minutes).count() == 31  # the history
     assert store.load_document(minutes.pk).snapshot_upto == snapshot.upto
+    assert store.load_document(minutes.pk).updates == []
+    assert store.compact_minutes(minutes.pk, older_than=timedelta(0)) is None  # nothing new
 
 
 def test_compaction_leaves_recent_updates_in_the_log(session, participant):
