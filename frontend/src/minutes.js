@@ -7,14 +7,31 @@
 // writing; everyone else gets the same editor, read-only, following live.
 // Offline, edits stay in the local Yjs document and merge when the provider
 // reconnects (it resends what the server lacks in its sync step 2).
+//
+// The schema (minutes-schema.js) adds the blocks that tie the minutes to the
+// session: decisions, actions with an owner and a due date, and broadcast times
+// on paragraphs, which seek the replay. The decision register below the editor
+// follows the document (minutes-register.js). Note-takers quote a chat message or
+// a question into the minutes: chat.js and questions.js send a `minutes:quote`
+// event, and this module inserts it in this writer's own editor, an ordinary edit.
+// They see the "Quote in the minutes" buttons only while they can write here
+// (the `data-minutes-quoting` attribute of the page, set below).
 
 import { Editor } from "@tiptap/core";
-import Collaboration from "@tiptap/extension-collaboration";
-import CollaborationCaret from "@tiptap/extension-collaboration-caret";
-import { TableKit } from "@tiptap/extension-table";
-import StarterKit from "@tiptap/starter-kit";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
+
+import {
+  FRAGMENT_FIELD,
+  formatTime,
+  minutesExtensions,
+  OWNER_MAX,
+  parseTime,
+  selectedParagraph,
+  timesKey,
+} from "./minutes-schema.js";
+import { followRegister } from "./minutes-register.js";
+import { format, timeFormat } from "./text.js";
 
 // Close codes of the minutes socket (docs/protocol.md).
 const READ_ONLY = 4403;
@@ -44,23 +61,22 @@ function start(root) {
   });
   if (!config.canWrite) provider.awareness.setLocalState(null);
 
-  const extensions = [
-    StarterKit.configure({
-      undoRedo: false, // Collaboration brings its own, per writer
-      trailingNode: false, // would add paragraphs in every writer's copy
-      heading: { levels: [2, 3, 4] },
-      link: { openOnClick: !config.canWrite, autolink: true, protocols: ["mailto"] },
-    }),
-    TableKit.configure({ table: { resizable: false } }),
-    Collaboration.configure({ document: doc }),
-  ];
-  if (config.canWrite) {
-    extensions.push(CollaborationCaret.configure({ provider, user: config.user, render: caret }));
-  }
+  const lang = document.documentElement.lang || "fr";
+  const player = document.querySelector("[data-player]");
+  const replaying = () => player?.dataset.streamStatus === "replay";
   const editor = new Editor({
     element: mount,
     editable: config.canWrite,
-    extensions,
+    extensions: minutesExtensions({
+      strings,
+      lang,
+      replay: replaying,
+      editable: config.canWrite,
+      doc,
+      provider: config.canWrite ? provider : null,
+      user: config.user,
+      caret,
+    }),
     editorProps: {
       attributes: {
         class: "minutes__prose",
@@ -101,6 +117,7 @@ function start(root) {
     provider.shouldConnect = false;
     provider.disconnect();
     editor.setEditable(false);
+    setQuoting(false);
     show(state, text);
   }
 
@@ -136,12 +153,104 @@ function start(root) {
   provider.awareness.on("change", showWriters);
   showWriters();
 
+  // -- the decision register ------------------------------------------------------
+  const registerSection = root.querySelector("[data-minutes-register]");
+  if (registerSection) {
+    followRegister(registerSection, doc.getXmlFragment(FRAGMENT_FIELD), { strings, lang });
+  }
+
+  // -- broadcast times: buttons that seek while the replay plays --------------------
+  if (player) {
+    let wasReplay = replaying();
+    new MutationObserver(() => {
+      if (replaying() === wasReplay) return;
+      wasReplay = replaying();
+      editor.view.dispatch(editor.state.tr.setMeta(timesKey, true));
+    }).observe(player, { attributes: true, attributeFilter: ["data-stream-status"] });
+  }
+
   // -- toolbar --------------------------------------------------------------------
+  const feedback = root.querySelector("[data-minutes-feedback]");
+  const say = (text) => {
+    if (feedback) feedback.textContent = text;
+  };
   const toolbar = root.querySelector("[data-minutes-toolbar]");
-  if (toolbar) bindToolbar(toolbar, editor, root);
+  if (toolbar) bindToolbar(toolbar, editor, root, { strings, say, player });
+
+  // -- quoting a chat message or a question -----------------------------------------
+  // The cursor counts once the writer has been in the editor; before that a quote
+  // goes to the end of the current agenda item's section.
+  let placed = false;
+  editor.on("focus", () => {
+    placed = true;
+  });
+  const clock = timeFormat(lang, root.dataset.timeZone);
+  function setQuoting(on) {
+    document.documentElement.toggleAttribute("data-minutes-quoting", on);
+  }
+  setQuoting(config.canWrite);
+  document.addEventListener("minutes:quote", (event) => {
+    if (!config.canWrite || stopped || !editor.isEditable) return;
+    const content = quoteContent(event.detail ?? {}, strings, clock);
+    if (!content) return;
+    editor.chain().insertContentAt(quotePlace(editor, placed), content).run();
+    say(strings.quoted);
+  });
 
   // For the browser tests and for debugging: the document and the provider.
   root.minutes = { editor, provider, doc };
+}
+
+// A quote as ProseMirror JSON: a blockquote with the text (plain: text nodes only,
+// never parsed as HTML), then who said it, when, and under which agenda item.
+function quoteContent(detail, strings, clock) {
+  const text = String(detail.text ?? "").trim();
+  if (!text) return null;
+  const created = new Date(detail.time);
+  const time = Number.isNaN(created.getTime()) ? "" : clock.format(created);
+  const author = String(detail.author ?? "");
+  let line = format(detail.kind === "question" ? strings.quoteQuestion : strings.quoteMessage, { author, time });
+  const item = agendaTitle(detail.item);
+  if (item) line = format(strings.quoteItem, { line, item });
+  const paragraphs = text
+    .split(/\n+/)
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => ({ type: "paragraph", content: [{ type: "text", text: part }] }));
+  paragraphs.push({ type: "paragraph", content: [{ type: "text", text: line, marks: [{ type: "italic" }] }] });
+  return { type: "blockquote", content: paragraphs };
+}
+
+function agendaTitle(id) {
+  if (id === null || id === undefined || id === "") return "";
+  const li = document.querySelector(`[data-agenda] li[data-item="${CSS.escape(String(id))}"] .agenda__title`);
+  return li ? li.textContent.trim() : "";
+}
+
+// Where a quote goes: after the block holding the writer's cursor, or at the end
+// of the current agenda item's section (before its trailing empty paragraph, left
+// for typing), or at the end of the document.
+function quotePlace(editor, placed) {
+  const { doc, selection } = editor.state;
+  if (placed && selection.$from.depth > 0) return selection.$from.after(1);
+  const current = document.querySelector("[data-agenda] .agenda__item--current .agenda__title");
+  const title = current ? current.textContent.trim() : "";
+  let inSection = false;
+  let end = null;
+  let lastEmpty = null;
+  doc.forEach((node, offset) => {
+    if (end !== null) return;
+    const isItem = node.type.name === "heading" && node.attrs.level === 2;
+    if (isItem && inSection) {
+      end = lastEmpty ?? offset;
+      return;
+    }
+    if (isItem) inSection = title !== "" && node.textContent.trim() === title;
+    else if (inSection) lastEmpty = node.type.name === "paragraph" && node.content.size === 0 ? offset : null;
+  });
+  if (end !== null) return end;
+  if (inSection && lastEmpty !== null) return lastEmpty;
+  return doc.content.size;
 }
 
 function splitPath(path) {
@@ -157,6 +266,7 @@ const COMMANDS = {
   bulletList: (chain) => chain.toggleBulletList(),
   orderedList: (chain) => chain.toggleOrderedList(),
   table: (chain) => chain.insertTable({ rows: 3, cols: 3, withHeaderRow: true }),
+  decision: (chain) => chain.toggleDecision(),
   undo: (chain) => chain.undo(),
   redo: (chain) => chain.redo(),
 };
@@ -168,9 +278,13 @@ const ACTIVE = {
   bulletList: (editor) => editor.isActive("bulletList"),
   orderedList: (editor) => editor.isActive("orderedList"),
   link: (editor) => editor.isActive("link"),
+  decision: (editor) => editor.isActive("decision"),
+  action: (editor) => editor.isActive("action"),
 };
 
-function bindToolbar(toolbar, editor, root) {
+function bindToolbar(toolbar, editor, root, { strings, say, player }) {
+  const actionForm = bindActionForm(root, editor);
+  const times = timeCommands(editor, { strings, say, player });
   const buttons = [...toolbar.querySelectorAll("[data-command]")];
   const prompt = root.querySelector("[data-minutes-link-prompt]")?.textContent ?? "URL";
   toolbar.addEventListener("click", (event) => {
@@ -184,6 +298,14 @@ function bindToolbar(toolbar, editor, root) {
       const chain = editor.chain().focus().extendMarkRange("link");
       if (href.trim() === "") chain.unsetLink().run();
       else chain.setLink({ href: href.trim() }).run();
+      return;
+    }
+    if (command === "action") {
+      actionForm.open();
+      return;
+    }
+    if (times[command]) {
+      times[command]();
       return;
     }
     COMMANDS[command]?.(editor.chain().focus()).run();
@@ -207,6 +329,101 @@ function bindToolbar(toolbar, editor, root) {
   };
   editor.on("selectionUpdate", refresh);
   editor.on("transaction", refresh);
+}
+
+// The form of an action's owner and due date: it turns the block at the cursor
+// into an action, or changes the action's; "Back to a paragraph" undoes it.
+function bindActionForm(root, editor) {
+  const form = root.querySelector("[data-minutes-action-form]");
+  const owner = form.querySelector("[data-minutes-action-owner]");
+  const due = form.querySelector("[data-minutes-action-due]");
+  const unset = form.querySelector("[data-minutes-action-unset]");
+
+  function close() {
+    form.hidden = true;
+    editor.commands.focus();
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!due.checkValidity()) {
+      due.reportValidity();
+      return;
+    }
+    const attributes = {
+      owner: owner.value.split(/\s+/).filter(Boolean).join(" ").slice(0, OWNER_MAX) || null,
+      due: due.value || null,
+    };
+    form.hidden = true;
+    editor.chain().focus().setAction(attributes).run();
+  });
+  unset.addEventListener("click", () => {
+    form.hidden = true;
+    editor.chain().focus().unsetAction().run();
+  });
+  form.querySelector("[data-minutes-action-cancel]").addEventListener("click", close);
+  form.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    close();
+  });
+
+  return {
+    open() {
+      const current = editor.isActive("action") ? editor.getAttributes("action") : {};
+      owner.value = current.owner ?? "";
+      due.value = current.due ?? "";
+      unset.hidden = !editor.isActive("action");
+      form.hidden = false;
+      owner.focus();
+    },
+  };
+}
+
+// "Mark the time" stamps the paragraph at the cursor with the broadcast's current
+// time (the player knows it: live, seconds since the start; in the replay, the
+// video's position); "Edit the time" asks for it, and an empty answer removes it.
+function timeCommands(editor, { strings, say, player }) {
+  function stamp(seconds) {
+    if (!selectedParagraph(editor.state)) {
+      say(strings.noParagraph);
+      return;
+    }
+    editor.chain().focus().setBroadcastTime(seconds).run();
+    say(seconds === null ? strings.timeRemoved : format(strings.timeMarked, { time: formatTime(seconds) }));
+  }
+
+  function ask() {
+    const paragraph = selectedParagraph(editor.state);
+    if (!paragraph) {
+      say(strings.noParagraph);
+      return;
+    }
+    const known = paragraph.node.attrs.time ?? now();
+    const answer = window.prompt(strings.timePrompt, known === null ? "" : formatTime(Math.floor(known)));
+    if (answer === null) return;
+    if (answer.trim() === "") {
+      stamp(null);
+      return;
+    }
+    const seconds = parseTime(answer);
+    if (Number.isNaN(seconds)) say(strings.timeInvalid);
+    else stamp(seconds);
+  }
+
+  function now() {
+    const position = player?.broadcastPosition?.();
+    return typeof position === "number" && Number.isFinite(position) ? Math.floor(position) : null;
+  }
+
+  return {
+    markTime() {
+      const seconds = now();
+      if (seconds === null) ask(); // no broadcast running: the note-taker says when
+      else stamp(seconds);
+    },
+    editTime: ask,
+  };
 }
 
 // A collaborator's caret: their colour and name for sighted note-takers, hidden

@@ -11,19 +11,29 @@ For example, the skeleton of a two-item agenda, as the editor then shows it::
     <heading level="2">Accueil</heading><paragraph></paragraph>
     <heading level="2">Budget</heading><paragraph></paragraph>
 
-``render_html`` writes HTML from an allowlist of node and mark types, escaping every
-text and attribute: nothing in the document reaches the page as markup.
+``read_tree`` turns the document into plain ``Node`` and ``Text`` values once;
+renderers walk that tree with a table of handlers per node type: ``render_html``
+here (``HTML_NODES``, an allowlist: every text and attribute is escaped, nothing in
+the document reaches the page as markup), the Markdown export in
+``minutes.services.export`` (``MARKDOWN_NODES``). A new node type gets a handler
+in each table; an unknown one keeps its text and loses its markup.
+
+``replace_passage`` is the one edit the server makes to the text: an accepted
+review suggestion, as an ordinary Yjs update.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.utils.html import escape
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
+
+from minutes.services import blocks
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +43,14 @@ FRAGMENT = "default"
 
 class UpdateRejected(ValueError):
     """An update that the document could not decode or integrate."""
+
+
+class PassageNotFound(ValueError):
+    """A quoted passage that is not in one paragraph of the document exactly once."""
+
+    def __init__(self, found: int) -> None:
+        super().__init__(f"the passage occurs {found} times")
+        self.found = found
 
 
 def new_doc() -> Doc:
@@ -83,9 +101,66 @@ def skeleton_update(titles: Iterable[str]) -> bytes:
     return doc.get_update()
 
 
-# -- rendering ---------------------------------------------------------------------------
+# -- the tree ---------------------------------------------------------------------------
 
-#: ProseMirror node types and the HTML element each becomes.
+
+@dataclass(frozen=True)
+class Text:
+    """A run of text with its marks: mark name -> the mark's attributes (``{}``)."""
+
+    text: str
+    marks: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Node:
+    """A ProseMirror node: its type, attributes and children."""
+
+    type: str
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    children: tuple[Node | Text, ...] = ()
+
+
+def read_tree(doc: Doc) -> list[Node | Text]:
+    """The document as plain values, in order (the input of every renderer)."""
+    fragment = doc.get(FRAGMENT, type=XmlFragment)
+    return [item for child in fragment.children for item in _read(child)]
+
+
+def _read(node: Any) -> list[Node | Text]:
+    if isinstance(node, XmlText):
+        return [
+            Text(chunk, _marks(attributes))
+            for chunk, attributes in node.diff()
+            if isinstance(chunk, str)  # an embedded object: not part of the schema
+        ]
+    if isinstance(node, XmlElement):
+        children = tuple(item for child in node.children for item in _read(child))
+        attrs = dict(cast(Iterable[tuple[str, Any]], node.attributes))  # pairs, untyped
+        return [Node(node.tag or "", attrs, children)]
+    return []
+
+
+def _marks(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """y-prosemirror's formatting attributes as marks: ``link--x1`` is a ``link``."""
+    marks: dict[str, Any] = {}
+    for key, value in (attributes or {}).items():
+        if value is None:
+            continue
+        name = key.split("--", 1)[0]
+        marks.setdefault(name, value if isinstance(value, dict) else {})
+    return marks
+
+
+def text_of(nodes: Iterable[Node | Text]) -> str:
+    """The text of some nodes, without markup or separators."""
+    return "".join(n.text if isinstance(n, Text) else text_of(n.children) for n in nodes)
+
+
+# -- HTML --------------------------------------------------------------------------------
+
+#: ProseMirror node types and the HTML element each becomes (see ``HTML_NODES`` for
+#: the types that need more than an element).
 BLOCKS = {
     "paragraph": "p",
     "blockquote": "blockquote",
@@ -114,73 +189,91 @@ SAFE_SCHEMES = {"http", "https", "mailto"}
 #: Headings in the page start below the page's own h1 (the session) and h2.
 HEADING_LEVELS = range(2, 7)
 
+#: A handler gets the node and its children already rendered; it returns the HTML.
+HtmlHandler = Callable[[Node, str], str]
+
 
 def render_html(doc: Doc) -> str:
     """The document as sanitised HTML (an allowlist; everything else is escaped)."""
-    fragment = doc.get(FRAGMENT, type=XmlFragment)
     try:
-        return "".join(_render_node(child) for child in fragment.children)
+        return render_nodes_html(read_tree(doc))
     except Exception:  # a document no editor could produce; show what is safe
         logger.exception("could not render minutes")
         return ""
 
 
-def _render_node(node: Any) -> str:
-    if isinstance(node, XmlText):
-        return _render_text(node)
-    if not isinstance(node, XmlElement):
-        return ""
-    name = node.tag or ""
-    inner = "".join(_render_node(child) for child in node.children)
-    if name == "heading":
-        level = _heading_level(node.attributes.get("level"))
-        return f"<h{level}>{inner}</h{level}>"
-    tag = BLOCKS.get(name)
+def render_nodes_html(nodes: Iterable[Node | Text]) -> str:
+    return "".join(_html(node) for node in nodes)
+
+
+def _html(node: Node | Text) -> str:
+    if isinstance(node, Text):
+        return _html_text(node)
+    inner = render_nodes_html(node.children)
+    handler = HTML_NODES.get(node.type)
+    if handler is not None:
+        return handler(node, inner)
+    tag = BLOCKS.get(node.type)
     if tag is None:
         return inner  # an unknown node: keep its text, drop the node
     if tag in VOID:
         return f"<{tag}>"
-    if tag == "pre":
-        return f"<pre><code>{inner}</code></pre>"
-    if tag in {"td", "th"}:
-        return f"<{tag}{_span_attributes(node)}>{inner}</{tag}>"
-    if tag == "ol":
-        start = _int(node.attributes.get("start"), 1)
-        return f'<ol start="{start}">{inner}</ol>' if start != 1 else f"<ol>{inner}</ol>"
-    if tag == "table":
-        return f"<table><tbody>{inner}</tbody></table>"
     return f"<{tag}>{inner}</{tag}>"
 
 
-def _render_text(node: XmlText) -> str:
-    out = []
-    for chunk, attributes in node.diff():
-        if not isinstance(chunk, str):
-            continue  # an embedded object: not part of the minutes' schema
-        html: str = escape(chunk)
-        marks = attributes or {}
-        for name, tag in reversed(MARKS):
-            if not any(key == name or key.startswith(f"{name}--") for key in marks):
+def _html_heading(node: Node, inner: str) -> str:
+    level = heading_level(node.attrs.get("level"))
+    return f"<h{level}>{inner}</h{level}>"
+
+
+def _html_code_block(node: Node, inner: str) -> str:
+    return f"<pre><code>{inner}</code></pre>"
+
+
+def _html_ordered_list(node: Node, inner: str) -> str:
+    start = list_start(node)
+    return f'<ol start="{start}">{inner}</ol>' if start != 1 else f"<ol>{inner}</ol>"
+
+
+def _html_table(node: Node, inner: str) -> str:
+    return f"<table><tbody>{inner}</tbody></table>"
+
+
+def _html_cell(node: Node, inner: str) -> str:
+    tag = BLOCKS[node.type]
+    return f"<{tag}{_span_attributes(node)}>{inner}</{tag}>"
+
+
+#: Node types rendered by a function rather than by their ``BLOCKS`` element alone.
+HTML_NODES: dict[str, HtmlHandler] = {
+    "heading": _html_heading,
+    "codeBlock": _html_code_block,
+    "orderedList": _html_ordered_list,
+    "table": _html_table,
+    "tableCell": _html_cell,
+    "tableHeader": _html_cell,
+    # Decisions, actions, paragraphs with a broadcast time (attributes cleaned there).
+    **blocks.HTML_HANDLERS,
+}
+
+
+def _html_text(node: Text) -> str:
+    html: str = escape(node.text)
+    for name, tag in reversed(MARKS):
+        if name not in node.marks:
+            continue
+        if name == "link":
+            href = safe_href(node.marks["link"].get("href"))
+            if href is None:
                 continue
-            if name == "link":
-                href = _safe_href(_mark_attr(marks, "link", "href"))
-                if href is None:
-                    continue
-                html = f'<a href="{escape(href)}" rel="nofollow noopener">{html}</a>'
-            else:
-                html = f"<{tag}>{html}</{tag}>"
-        out.append(html)
-    return "".join(out)
+            html = f'<a href="{escape(href)}" rel="nofollow noopener">{html}</a>'
+        else:
+            html = f"<{tag}>{html}</{tag}>"
+    return html
 
 
-def _mark_attr(marks: dict[str, Any], name: str, key: str) -> Any:
-    for mark, value in marks.items():
-        if (mark == name or mark.startswith(f"{name}--")) and isinstance(value, dict):
-            return value.get(key)
-    return None
-
-
-def _safe_href(value: Any) -> str | None:
+def safe_href(value: Any) -> str | None:
+    """A link target the minutes may carry (http, https, mailto), or None."""
     if not isinstance(value, str):
         return None
     try:
@@ -190,15 +283,19 @@ def _safe_href(value: Any) -> str | None:
     return value.strip() if scheme in SAFE_SCHEMES else None
 
 
-def _heading_level(value: Any) -> int:
+def heading_level(value: Any) -> int:
     level = _int(value, 2)
     return min(max(level, HEADING_LEVELS.start), HEADING_LEVELS.stop - 1)
 
 
-def _span_attributes(node: XmlElement) -> str:
+def list_start(node: Node) -> int:
+    return max(_int(node.attrs.get("start"), 1), 0)
+
+
+def _span_attributes(node: Node) -> str:
     out = ""
     for name in ("colspan", "rowspan"):
-        span = _int(node.attributes.get(name), 1)
+        span = _int(node.attrs.get(name), 1)
         if 1 < span <= 100:
             out += f' {name}="{span}"'
     return out
@@ -214,22 +311,93 @@ def _int(value: Any, default: int) -> int:
     return default
 
 
+#: Blocks that start a line of their own in ``plain_text``.
+LINE_BLOCKS = {"paragraph", "heading", "tableCell", "tableHeader", "codeBlock"}
+
+
 def plain_text(doc: Doc) -> str:
     """The document's text without markup, a line per block (for tests and exports)."""
-    fragment = doc.get(FRAGMENT, type=XmlFragment)
     lines: list[str] = []
 
-    def walk(node: Any) -> None:
-        if isinstance(node, XmlText):
+    def walk(node: Node | Text) -> None:
+        if isinstance(node, Text):
             if not lines:
                 lines.append("")
-            lines[-1] += "".join(c for c, _ in node.diff() if isinstance(c, str))
-        elif isinstance(node, XmlElement):
-            if node.tag in {"paragraph", "heading", "tableCell", "tableHeader", "codeBlock"}:
-                lines.append("")
-            for child in node.children:
-                walk(child)
+            lines[-1] += node.text
+            return
+        if node.type in LINE_BLOCKS:
+            lines.append("")
+        for child in node.children:
+            walk(child)
 
-    for child in fragment.children:
-        walk(child)
+    for node in read_tree(doc):
+        walk(node)
     return "\n".join(lines)
+
+
+# -- the server's one edit -------------------------------------------------------------------
+
+
+def replace_passage(doc: Doc, passage: str, replacement: str) -> bytes:
+    """Replace ``passage`` with ``replacement`` in ``doc``; return the Yjs update.
+
+    The passage must lie within one text run of one block and occur exactly once
+    in the document (else ``PassageNotFound``). The replacement takes the marks of
+    the passage's first character. pycrdt counts text offsets in UTF-8 bytes; the
+    update itself is offset-free (Yjs items), so Yjs clients apply it as any edit.
+    """
+    found = find_passage(doc, passage)
+    if len(found) != 1:
+        raise PassageNotFound(len(found))
+    text, index = found[0]
+    content = _text_content(text) or ""
+    start = len(content[:index].encode())
+    end = start + len(passage.encode())
+    marks = _attributes_at(text, index)
+    before = doc.get_state()
+    with doc.transaction():
+        if replacement:
+            text.insert(end, replacement, marks)
+        del text[start:end]
+    return doc.get_update(before)
+
+
+def find_passage(doc: Doc, passage: str) -> list[tuple[XmlText, int]]:
+    """Every place ``passage`` occurs (a text run, a character index), in order."""
+    if not passage:
+        return []
+    found = []
+    for text in _texts(doc.get(FRAGMENT, type=XmlFragment)):
+        content = _text_content(text)
+        if content is None:
+            continue
+        index = content.find(passage)
+        while index != -1:
+            found.append((text, index))
+            index = content.find(passage, index + 1)
+    return found
+
+
+def _texts(node: Any) -> Iterable[XmlText]:
+    for child in node.children:
+        if isinstance(child, XmlText):
+            yield child
+        elif isinstance(child, XmlElement):
+            yield from _texts(child)
+
+
+def _text_content(text: XmlText) -> str | None:
+    """The run's text, or None when it embeds objects (offsets would not map)."""
+    chunks = list(text.diff())
+    if not all(isinstance(chunk, str) for chunk, _ in chunks):
+        return None
+    return "".join(chunk for chunk, _ in chunks)
+
+
+def _attributes_at(text: XmlText, index: int) -> dict[str, Any] | None:
+    offset = 0
+    for chunk, attributes in text.diff():
+        offset += len(chunk)
+        if index < offset:
+            return dict(attributes) if attributes else None
+    return None
