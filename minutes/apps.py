@@ -8,5 +8,7 @@ class MinutesConfig(AppConfig):
 
     def ready(self) -> None:
         from minutes import personal_data
+        from minutes.services import agenda
 
         personal_data.register_area()
+        agenda.connect()

@@ -101,6 +101,34 @@ def skeleton_update(titles: Iterable[str]) -> bytes:
     return doc.get_update()
 
 
+def heading_update(doc: Doc, title: str, before: str | None = None) -> bytes:
+    """Add an agenda item's heading (and an empty paragraph) to ``doc``: before the
+    first level-2 heading whose text is ``before``, else at the end. Returns the
+    Yjs update."""
+    fragment = doc.get(FRAGMENT, type=XmlFragment)
+    children = list(fragment.children)
+    index = len(children)
+    if before is not None:
+        for position, child in enumerate(children):
+            if _is_heading(child) and _element_text(child).strip() == before.strip():
+                index = position
+                break
+    state = doc.get_state()
+    with doc.transaction():
+        level = cast(dict[str, str], {"level": 2})
+        fragment.children.insert(index, XmlElement("paragraph"))
+        fragment.children.insert(index, XmlElement("heading", level, [XmlText(title)]))
+    return doc.get_update(state)
+
+
+def _is_heading(node: Any) -> bool:
+    return isinstance(node, XmlElement) and node.tag == "heading"
+
+
+def _element_text(node: Any) -> str:
+    return "".join(_text_content(text) or "" for text in _texts(node))
+
+
 # -- the tree ---------------------------------------------------------------------------
 
 
