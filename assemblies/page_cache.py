@@ -21,8 +21,9 @@ Why this is safe:
 - The key holds the session room's last ``seq`` (any change a page shows live,
   the status, the agenda, the broadcast, comes with a room event, from any
   process) and a version that saving a session, an agenda item or a model another
-  app registers (``forget_on_save``: the broadcast) replaces. Anything else shown
-  (a venue renamed in the admin, the minutes' status) shows within ``TTL_SECONDS``.
+  app registers (``forget_on_save``: the broadcast, the minutes) replaces. Anything
+  else shown (a venue renamed in the admin, the decision register, which the page's
+  script rebuilds live) shows within ``TTL_SECONDS``.
 """
 
 from __future__ import annotations

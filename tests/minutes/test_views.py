@@ -101,3 +101,17 @@ def test_organisers_correct_published_minutes_and_the_panel_says_so(session, org
     visitor = page(session)
     assert f'href="/sessions/{session.pk}/minutes/"' in visitor  # version 1 stays readable
     assert "/minutes/correct/" not in visitor
+
+
+def test_logged_out_visitors_see_the_minutes_published_at_once(session, organiser, note_taker):
+    store.ensure_minutes(session.pk, user=note_taker)
+    visitor = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert (
+        "Read the published minutes" not in visitor.get(session.get_absolute_url()).content.decode()
+    )
+
+    for move in (workflow.submit_minutes, workflow.approve_minutes, workflow.publish_minutes):
+        move(session.pk, user=organiser)
+
+    page = Client(HTTP_ACCEPT_LANGUAGE="en").get(session.get_absolute_url()).content.decode()
+    assert "Read the published minutes" in page
