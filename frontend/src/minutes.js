@@ -18,6 +18,7 @@
 // (the `data-minutes-quoting` attribute of the page, set below).
 
 import { Editor } from "@tiptap/core";
+import { IndexeddbPersistence } from "y-indexeddb";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 
@@ -51,6 +52,7 @@ function start(root) {
   const mount = root.querySelector("[data-minutes-editor]");
 
   const doc = new Y.Doc();
+  keepLocalCopy(doc, config);
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   // y-websocket connects to `${serverUrl}/${room}`: /ws/minutes/<id>/.
   const [base, room] = splitPath(config.socket);
@@ -440,4 +442,18 @@ function caret(user) {
   label.textContent = user.name;
   cursor.append(label);
   return cursor;
+}
+
+// A writer's copy of the document stays in this browser (IndexedDB), so what they
+// wrote while offline outlives a reload or a closed tab: it merges into the
+// server's document at the next connection, as any offline edit. Someone who may
+// not write (a reader, or minutes locked since) keeps nothing: their copy is
+// dropped, as the server would refuse what it holds.
+function keepLocalCopy(doc, config) {
+  if (!config.localCopy || !window.indexedDB) return null;
+  if (!config.canWrite) {
+    window.indexedDB.deleteDatabase(config.localCopy);
+    return null;
+  }
+  return new IndexeddbPersistence(config.localCopy, doc);
 }

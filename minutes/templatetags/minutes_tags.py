@@ -20,6 +20,7 @@ from django.utils.translation import gettext, pgettext
 from assemblies.models import Session
 from minutes import access
 from minutes.models import Minutes, MinutesVersion
+from minutes.services import store
 from minutes.services.register import Register, minutes_register, version_register
 
 register = template.Library()
@@ -52,6 +53,8 @@ def minutes_panel(context: Any) -> dict[str, Any]:
         can_write = access.access_write_minutes(user, minutes)
     else:  # not created yet: the rules of a draft
         can_write = access.access_write_minutes(user, Minutes(session=session))
+        if can_write:  # a writer's editor needs them (and their id: _local_copy)
+            minutes = store.ensure_minutes(session.pk, user=user)
     can_manage = access.access_manage_minutes(user, session)
     return {
         "session": session,
@@ -66,6 +69,7 @@ def minutes_panel(context: Any) -> dict[str, Any]:
             "socket": f"/ws/minutes/{session.pk}/",
             "canWrite": can_write,
             "status": status,
+            "localCopy": _local_copy(user, minutes),
             "user": (
                 {"name": user.public_name, "color": caret_colour(user.pk)}
                 if user.is_authenticated
@@ -75,6 +79,15 @@ def minutes_panel(context: Any) -> dict[str, Any]:
         "strings": _strings(),
         "register": minutes_register(minutes.pk) if minutes is not None else Register(),
     }
+
+
+def _local_copy(user: Any, minutes: Minutes | None) -> str | None:
+    """The name of this person's copy of the minutes in their browser (IndexedDB),
+    where a writer's edits outlive a reload while offline; per minutes (a new
+    document is a new name) and per person (a shared computer)."""
+    if minutes is None or not user.is_authenticated:
+        return None
+    return f"plenary-minutes-{minutes.pk}-{user.pk}"
 
 
 @register.inclusion_tag("minutes/fragment_register.html")

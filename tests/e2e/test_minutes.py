@@ -111,3 +111,61 @@ def test_a_note_taker_offline_keeps_writing_and_merges_on_reconnect(new_page, me
     expect(editor(b)).to_contain_text("Écrit hors ligne.")
     expect(editor(a)).to_contain_text("Écrit en ligne.")
     assert "Écrit hors ligne." in stored_text(meeting)
+
+
+# How many updates this browser holds of the minutes (y-indexeddb's "updates" store).
+# 0 while the page has not created it (opening it here first would create it empty).
+STORED_UPDATES = """async (name) => {
+  const known = await indexedDB.databases();
+  if (!known.some((db) => db.name === name)) return 0;
+  const db = await new Promise((ok, fail) => {
+    const request = indexedDB.open(name);
+    request.onsuccess = () => ok(request.result);
+    request.onerror = () => fail(request.error);
+  });
+  if (!db.objectStoreNames.contains("updates")) { db.close(); return 0; }
+  const count = await new Promise((ok, fail) => {
+    const request = db.transaction("updates").objectStore("updates").count();
+    request.onsuccess = () => ok(request.result);
+    request.onerror = () => fail(request.error);
+  });
+  db.close();
+  return count;
+}"""
+
+
+def wait_for_stored(page, name: str, *, at_least: int) -> int:
+    """Wait until the page's copy holds ``at_least`` updates (10 s at most)."""
+    for _ in range(100):
+        count = page.evaluate(STORED_UPDATES, name)
+        if count >= at_least:
+            return count
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{name} holds {count} updates, not {at_least}")
+
+
+def test_what_a_note_taker_writes_offline_outlives_a_reload(new_page, meeting):
+    awa = factories.make_note_taker(meeting, username="awa", password=PASSWORD, display_name="Awa")
+    a, reader = new_page(), new_page()
+    open_minutes(a, meeting, awa)
+    open_minutes(reader, meeting)
+    copy = f"plenary-minutes-{Minutes.objects.get(session=meeting).pk}-{awa.pk}"
+    # The page keeps its copy from the start: the skeleton is in it.
+    before = wait_for_stored(a, copy, at_least=1)
+
+    a.evaluate("document.querySelector('[data-minutes]').minutes.provider.disconnect()")
+    expect(a.locator("[data-minutes]")).to_have_attribute("data-state", "offline")
+    text = "Noté pendant la coupure."
+    type_under_heading(a, "Point 2", text)
+    # Every keystroke is kept in the browser before the page goes away.
+    wait_for_stored(a, copy, at_least=before + len(text))
+    assert text not in stored_text(meeting)
+
+    a.reload()
+
+    expect(a.locator("[data-minutes]")).to_have_attribute("data-state", "synced")
+    expect(editor(a)).to_contain_text(text)
+    expect(editor(reader)).to_contain_text(text)
+    assert text in stored_text(meeting)
+    # The same words once: the kept copy and the server's document merged.
+    assert stored_text(meeting).count(text) == 1
