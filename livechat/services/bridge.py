@@ -345,14 +345,22 @@ def _apply_edit(message: Message, post: ImportedPost, bridge: BridgeSettings) ->
         labels,
     )
     message.external_edited_at = post.edited_at or timezone.now()
-    if _blocked(ChatSettings.of(message.session), text, warning):
+    chat = ChatSettings.of(message.session)
+    if _blocked(chat, text, warning):
         message.status, message.held_for = Message.Status.PENDING, Message.Held.BLOCKED_WORDS
         message.needs_review = False
     elif message.status == Message.Status.PENDING:
         if message.held_for == Message.Held.BLOCKED_WORDS:
             message.held_for = Message.Held.IMPORTED  # clean now, but still unreviewed
-    elif bridge.imports == BridgeSettings.Imports.QUEUE:
-        message.needs_review = True  # a moderator approved another text
+    elif chat.mode == ChatSettings.Mode.PRE_MODERATED:
+        # The moderators let another text in: this one waits for them, as a new post.
+        message.status, message.held_for = Message.Status.PENDING, Message.Held.PREMODERATION
+        message.needs_review = False
+    elif (
+        bridge.imports == BridgeSettings.Imports.QUEUE
+        or chat.mode == ChatSettings.Mode.POST_MODERATED
+    ):
+        message.needs_review = True  # shown, and back before the moderators
     message.save(
         update_fields=[
             "text",

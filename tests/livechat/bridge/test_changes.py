@@ -165,3 +165,24 @@ def test_bluesky_self_labels_reach_the_page_as_they_are(bridge, event_session, p
     assert frame["message"]["source"]["labels"] == ["graphic-media", "spoiler"]
     assert frame["message"]["source"]["content_warning"] == ""
     assert services.imported_uris(bridge.event_id, Network.BLUESKY) == {message.external_uri}
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "needs_review"),
+    [("pre_moderated", "pending", False), ("post_moderated", "visible", True)],
+)
+def test_an_edit_goes_through_the_chats_moderation_as_a_new_post_would(
+    bridge, event_session, organiser, published, mode, status, needs_review
+):
+    message = shown(bridge)
+    ChatSettings.objects.create(session=event_session, mode=mode)
+    published.clear()
+
+    services.update_post(bridge.event_id, make_post(text="Autre chose #AssMedNum"))
+
+    message.refresh_from_db()
+    assert (message.status, message.needs_review) == (status, needs_review)
+    [queued] = frames(published, session_moderators_room(event_session.pk))
+    assert queued["item"]["message"]["text"] == "Autre chose #AssMedNum"
+    room = [f["type"] for f in frames(published, session_room(event_session.pk))]
+    assert room == (["chat.removed"] if status == "pending" else ["chat.message"])
