@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from assemblies.access import AnyUser
@@ -201,8 +201,25 @@ def compact_minutes(
         stale = MinutesSnapshot.objects.filter(minutes_id=minutes_id).order_by("-upto")[
             SNAPSHOTS_KEPT:
         ]
-        MinutesSnapshot.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
+        MinutesSnapshot.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).exclude(
+            pk=_history_base(minutes_id)
+        ).delete()
     return snapshot
+
+
+def _history_base(minutes_id: int) -> int | None:
+    """The snapshot the history starts from when the log lost its first updates
+    (logs compacted before the history existed): the latest one below the first
+    update kept. Never deleted, or the early revisions would read as empty."""
+    first = MinutesUpdate.objects.filter(minutes_id=minutes_id).aggregate(first=Min("pk"))["first"]
+    if first is None:
+        return None
+    return (
+        MinutesSnapshot.objects.filter(minutes_id=minutes_id, upto__lt=first)
+        .order_by("-upto")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def document_state(minutes_id: int) -> bytes:

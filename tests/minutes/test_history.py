@@ -373,3 +373,21 @@ async def test_a_restore_reaches_the_live_editors(session, minutes_client):
     await editor.wait_for(lambda c: "Texte retiré." not in c.text())
     await reader.wait_for(lambda c: "Texte retiré." not in c.text())
     assert "Texte gardé." in editor.text()
+
+
+def test_an_old_logs_first_snapshot_outlives_later_compactions(minutes, awa):
+    """Compaction keeps five snapshots, and never the one an old log starts from."""
+    a = Writer(minutes, awa)
+    a.write(1, "Ancien.")
+    snapshot = store.compact_minutes(minutes.pk, older_than=timedelta(0))
+    MinutesUpdate.objects.filter(minutes=minutes, pk__lte=snapshot.upto).delete()
+    tab = Writer(minutes, awa)
+    for n in range(store.SNAPSHOTS_KEPT + 2):
+        tab.write(3, f"Nouveau {n}.")
+        assert store.compact_minutes(minutes.pk, older_than=timedelta(0)) is not None
+
+    result = history.list_revisions(minutes.pk)
+
+    assert result.revisions[0].upto == snapshot.upto
+    assert "Ancien." in text_at(minutes, snapshot.upto)
+    assert "Ancien." in text_at(minutes, result.revisions[-1].upto)
