@@ -156,6 +156,11 @@ def revision_content(minutes_id: int, upto: int) -> RevisionContent:
     Raises ``NotAllowed`` when ``upto`` is not a revision of these minutes (an
     update id of their log, or a snapshot whose updates are no longer kept).
     """
+    if not 0 < upto < 2**63 or not (
+        MinutesUpdate.objects.filter(minutes_id=minutes_id, pk=upto).exists()
+        or MinutesSnapshot.objects.filter(minutes_id=minutes_id, upto=upto).exists()
+    ):
+        raise NotAllowed()  # before reading the log up to it
     with transaction.atomic():
         rows = [
             (pk, author_id, bytes(data))

@@ -187,6 +187,8 @@ def test_an_unknown_revision_is_not_found(minutes, session):
         history.revision_content(minutes.pk, foreign)
     with pytest.raises(NotAllowed):
         history.revision_content(minutes.pk, 10**9)
+    with pytest.raises(NotAllowed):  # beyond what the database stores: not found either
+        history.revision_content(minutes.pk, 10**30)
 
 
 # -- restore ------------------------------------------------------------------------------
