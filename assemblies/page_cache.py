@@ -6,9 +6,10 @@ the same page; rendering it costs 12-15 ms on the server's one sync thread
 is kept in the cache (Redis when ``REDIS_URL`` is set, shared by the processes)
 for ``TTL_SECONDS``, per session and language::
 
-    page = cached_page(request, session_id)      # None: render it
+    key = page_key(request, session_id)     # None: not shared
+    page = cached_page(key)                 # None: render it
     ...
-    store_page(request, session_id, html)        # after rendering with csrf_marker()
+    store_page(key, html)                   # after rendering with csrf_marker()
     return page_response(request, html)
 
 Why this is safe:
@@ -66,26 +67,28 @@ def _version_key(session_id: int) -> str:
     return f"session-page-version:{session_id}"
 
 
-def _page_key(request: HttpRequest, session_id: int, version: str) -> str:
+def page_key(request: HttpRequest, session_id: int) -> str | None:
+    """Where this visitor's page is kept; None when it is not shared (logged in,
+    a message to show). Taken before rendering: a render that read the rows
+    before a change is stored under the key of before, never under the new one."""
+    if not cacheable(request):
+        return None
     seq = current_seq(session_room(session_id))
+    version = str(cache.get(_version_key(session_id), "0"))
     language = translation.get_language() or ""
     return f"session-page:{session_id}:{language}:{seq}:{version}"
 
 
-def _version(session_id: int) -> str:
-    return str(cache.get(_version_key(session_id), "0"))
-
-
-def cached_page(request: HttpRequest, session_id: int) -> str | None:
-    if not cacheable(request):
+def cached_page(key: str | None) -> str | None:
+    if key is None:
         return None
-    page: str | None = cache.get(_page_key(request, session_id, _version(session_id)))
+    page: str | None = cache.get(key)
     return page
 
 
-def store_page(request: HttpRequest, session_id: int, html: str) -> None:
-    if cacheable(request):
-        cache.set(_page_key(request, session_id, _version(session_id)), html, TTL_SECONDS)
+def store_page(key: str | None, html: str) -> None:
+    if key is not None:
+        cache.set(key, html, TTL_SECONDS)
 
 
 def page_response(request: HttpRequest, html: str) -> HttpResponse:

@@ -73,7 +73,8 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The session page. Logged-out visitors share one render per language
     (``assemblies.page_cache``), each with their own CSRF token."""
-    cached = page_cache.cached_page(request, pk)
+    key = page_cache.page_key(request, pk)
+    cached = page_cache.cached_page(key)
     if cached is not None:
         return page_cache.page_response(request, cached)
     session = get_object_or_404(
@@ -96,11 +97,11 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         },
         "strings": _session_page_strings(),
     }
-    if not page_cache.cacheable(request):
+    if key is None:
         return render(request, "assemblies/session_detail.html", context)
     context["csrf_token"] = page_cache.csrf_marker()
     html = render_to_string("assemblies/session_detail.html", context, request=request)
-    page_cache.store_page(request, pk, html)
+    page_cache.store_page(key, html)
     return page_cache.page_response(request, html)
 
 
