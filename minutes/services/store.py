@@ -201,9 +201,8 @@ def compact_minutes(
         stale = MinutesSnapshot.objects.filter(minutes_id=minutes_id).order_by("-upto")[
             SNAPSHOTS_KEPT:
         ]
-        MinutesSnapshot.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).exclude(
-            pk=_history_base(minutes_id)
-        ).delete()
+        doomed = set(stale.values_list("pk", flat=True)) - {_history_base(minutes_id)}
+        MinutesSnapshot.objects.filter(pk__in=doomed).delete()
     return snapshot
 
 
