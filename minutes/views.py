@@ -82,8 +82,9 @@ async def export(request: HttpRequest, pk: int, number: int, fmt: str) -> HttpRe
     """A version as a download: Markdown, a standalone HTML document, or PDF.
 
     Async: the version is read on the sync thread (as Django's own views), then a
-    PDF is printed in a worker thread of its own: its second of CPU must not hold
-    up the pages that the sync thread serves.
+    PDF is printed in a worker thread of its own (its second of CPU must not hold
+    up the pages that the sync thread serves), once per version and language,
+    one print at a time (``exports.pdf_of``).
     """
     if fmt not in exports.FORMATS:
         raise Http404
@@ -98,7 +99,7 @@ async def export(request: HttpRequest, pk: int, number: int, fmt: str) -> HttpRe
 
     text, name = await sync_to_async(read)()
     if fmt == "pdf":
-        data = await sync_to_async(exports.html_to_pdf, thread_sensitive=False)(text)
+        data = await sync_to_async(exports.pdf_of, thread_sensitive=False)(text)
     else:
         data = text.encode()
     response = HttpResponse(data, content_type=exports.FORMATS[fmt][0])

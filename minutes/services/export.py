@@ -21,10 +21,13 @@ the request thread, then prints (``html_to_pdf``) in a worker thread of its own.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import formats
 from django.utils.translation import gettext
@@ -71,6 +74,27 @@ def export_html(version: MinutesVersion) -> str:
 def export_pdf(version: MinutesVersion) -> bytes:
     """The standalone HTML document printed to PDF."""
     return html_to_pdf(export_html(version))
+
+
+#: How long a printed PDF is kept (a version never changes; its HTML is the key).
+PDF_TTL_SECONDS = 7 * 24 * 3600
+# Printing takes about a second of CPU: one at a time per process, so a crowd of
+# downloads (or someone asking in a loop) queues instead of starving the sockets.
+_printing = threading.Lock()
+
+
+def pdf_of(html: str) -> bytes:
+    """The PDF of a standalone document, printed once and then kept in the cache
+    (shared by the processes with Redis), keyed by the document's own text."""
+    key = "minutes-pdf:" + hashlib.sha256(html.encode()).hexdigest()
+    pdf: bytes | None = cache.get(key)
+    if pdf is None:
+        with _printing:
+            pdf = cache.get(key)  # printed meanwhile by the request we waited for
+            if pdf is None:
+                pdf = html_to_pdf(html)
+                cache.set(key, pdf, PDF_TTL_SECONDS)
+    return pdf
 
 
 def html_to_pdf(html: str) -> bytes:

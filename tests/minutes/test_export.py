@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 from markdown_it import MarkdownIt
@@ -233,6 +235,16 @@ def test_the_pdf_holds_the_text(published, session):
     assert session.title in content
     assert "Le budget est adopté à 11 voix." in content
     assert "Point 1" in content
+
+
+@pytest.mark.django_db
+def test_a_version_is_printed_once_then_served_as_printed(published, session):
+    url = f"/sessions/{session.pk}/minutes/versions/1/minutes.pdf"
+    first = Client().get(url).content
+    html = Client().get(f"/sessions/{session.pk}/minutes/versions/1/minutes.html").content
+
+    assert cache.get("minutes-pdf:" + hashlib.sha256(html).hexdigest()) == first
+    assert Client().get(url).content == first
 
 
 @pytest.mark.django_db
