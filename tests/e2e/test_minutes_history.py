@@ -81,8 +81,8 @@ def test_the_history_shows_who_wrote_what_and_restores_a_version_live(
     # Each passage is marked by its writer: a colour class, and their name.
     awa_passage = text.locator(f".authorship[data-author='u{awa.pk}']", has_text="Awa ouvre")
     paul_passage = text.locator(f".authorship[data-author='u{paul.pk}']", has_text="Paul présente")
-    expect(awa_passage).to_have_attribute("title", "Written by Awa")
-    expect(paul_passage).to_have_attribute("title", "Written by Paul")
+    expect(awa_passage).to_have_attribute("title", "Écrit par Awa")
+    expect(paul_passage).to_have_attribute("title", "Écrit par Paul")
     awa_class = awa_passage.get_attribute("class")
     paul_class = paul_passage.get_attribute("class")
     assert "authorship--none" not in awa_class
@@ -128,7 +128,7 @@ def test_the_history_shows_who_wrote_what_and_restores_a_version_live(
     expect(editor(b)).to_contain_text("Awa ouvre la séance.")
     expect(editor(a)).to_contain_text("Paul présente le budget.")
     # The restore is the newest version, and the text it removed is still there before it.
-    expect(h.locator("[data-history-status]")).to_contain_text("Restored")
+    expect(h.locator("[data-history-status]")).to_contain_text("Rétablie")
     expect(h.locator("[data-history-restore]")).to_be_disabled()
     expect(text).not_to_contain_text("Phrase à retirer.")
     slider.focus()
