@@ -5,7 +5,8 @@ Registered with ``accounts.personal_data`` (download, erasure) and
 comment stays with the review it belongs to, without its author (the foreign key
 is ``SET_NULL``; the page shows "a former participant"): the note-takers' answer
 and any change it made to the minutes are part of the public record. The text of
-the minutes themselves is the session's, not a person's.
+the minutes themselves is the session's, not a person's; their log (who typed
+each word, when, and what they struck out) is folded into the text past retention.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from accounts.models import User
 from accounts.personal_data import DataArea, register
 from assemblies import retention
 from assemblies.models import Session
-from minutes.models import ReviewComment
+from minutes.models import Minutes, ReviewComment
+from minutes.services import store
 
 
 def export(user: User) -> dict[str, Any]:
@@ -44,9 +46,17 @@ def export(user: User) -> dict[str, Any]:
 def register_area() -> None:
     register(DataArea(name="minutes", export=export))
     retention.register("minutes review", purge_session)
+    retention.register("minutes history", purge_history)
 
 
 def purge_session(session: Session) -> int:
     """Past retention: the review's comments go; the minutes and versions stay."""
     deleted, _ = ReviewComment.objects.filter(minutes__session=session).delete()
     return deleted
+
+
+def purge_history(session: Session) -> int:
+    """Past retention: the minutes' log (who typed what, when, and what was struck
+    out) is folded into their text; the text and the published versions stay."""
+    minutes = Minutes.objects.filter(session=session).values_list("pk", flat=True).first()
+    return store.forget_history(minutes) if minutes is not None else 0

@@ -206,6 +206,27 @@ def compact_minutes(
     return snapshot
 
 
+def forget_history(minutes_id: int) -> int:
+    """Fold the whole log into one snapshot and delete the rest: the text stays;
+    who typed what and when, earlier versions and what was struck out go (the
+    body's retention). Returns how many updates were deleted."""
+    with transaction.atomic():
+        Minutes.objects.select_for_update().only("pk").get(pk=minutes_id)
+        stored = load_document(minutes_id)
+        if stored.snapshot is None and not stored.updates:
+            return 0
+        # Loading garbage-collects deleted text: the snapshot holds none of it.
+        state = load_doc(stored.blobs()).get_update()
+        kept = MinutesSnapshot.objects.create(
+            minutes_id=minutes_id, state=state, upto=stored.last_id
+        )
+        deleted, _ = MinutesUpdate.objects.filter(
+            minutes_id=minutes_id, pk__lte=stored.last_id
+        ).delete()
+        MinutesSnapshot.objects.filter(minutes_id=minutes_id).exclude(pk=kept.pk).delete()
+    return deleted
+
+
 def _history_base(minutes_id: int) -> int | None:
     """The snapshot the history starts from when the log lost its first updates
     (logs compacted before the history existed): the latest one below the first

@@ -393,3 +393,26 @@ def test_an_old_logs_first_snapshot_outlives_later_compactions(minutes, awa):
     assert result.revisions[0].upto == snapshot.upto
     assert "Ancien." in text_at(minutes, snapshot.upto)
     assert "Ancien." in text_at(minutes, result.revisions[-1].upto)
+
+
+def test_past_retention_the_log_is_folded_into_the_text(minutes, session, awa):
+    from minutes.personal_data import purge_history
+
+    a = Writer(minutes, awa)
+    a.write(1, "Kept. Name to remove.")
+    store.append_updates(minutes.pk, [(a.change(1, delete=" Name to remove."), awa.pk)])
+    store.compact_minutes(minutes.pk, older_than=timedelta(0))
+    text = text_of(minutes)
+
+    assert purge_history(session) == 3  # the skeleton, the sentence, the deletion
+
+    assert not MinutesUpdate.objects.filter(minutes=minutes).exists()
+    [snapshot] = MinutesSnapshot.objects.filter(minutes=minutes)
+    assert b"Name to remove" not in bytes(snapshot.state)
+    assert text_of(minutes) == text
+    assert "Kept." in text
+    [only] = history.list_revisions(minutes.pk).revisions
+    assert only.authors == (history.UNKNOWN,)
+    # Writing goes on from the folded text.
+    Writer(minutes, awa).write(3, "Later.")
+    assert "Later." in text_of(minutes)
