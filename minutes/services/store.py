@@ -190,9 +190,9 @@ def compact_minutes(
         upto = MinutesUpdate.objects.filter(
             minutes_id=minutes_id, created_at__lte=cutoff
         ).aggregate(upto=Max("pk"))["upto"]
+        if upto is None or upto <= _latest_snapshot_upto(minutes_id):
+            return None  # before loading anything: appends wait on the row lock
         stored = load_document(minutes_id)
-        if upto is None or upto <= stored.snapshot_upto:
-            return None
         blobs = ([stored.snapshot] if stored.snapshot else []) + [
             data for pk, data in stored.updates if pk <= upto
         ]
@@ -204,6 +204,11 @@ def compact_minutes(
         doomed = set(stale.values_list("pk", flat=True)) - {_history_base(minutes_id)}
         MinutesSnapshot.objects.filter(pk__in=doomed).delete()
     return snapshot
+
+
+def _latest_snapshot_upto(minutes_id: int) -> int:
+    found = MinutesSnapshot.objects.filter(minutes_id=minutes_id).aggregate(upto=Max("upto"))
+    return int(found["upto"] or 0)
 
 
 def forget_history(minutes_id: int) -> int:
