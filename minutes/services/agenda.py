@@ -23,7 +23,6 @@ from minutes.exceptions import MinutesLocked
 from minutes.models import Minutes
 from minutes.services import store
 from minutes.services.document import heading_update, load_doc
-from minutes.services.relay import RelayMessage, get_relay
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +46,9 @@ def add_agenda_heading(item_id: int) -> int | None:
         doc = load_doc(store.load_document(minutes.pk).blobs())
         update = heading_update(doc, item.title, before=following)
         try:
-            (update_id,) = store.append_updates(minutes.pk, [(update, None)])
+            return store.append_server_edit(minutes.pk, update, None, "agenda")
         except MinutesLocked:  # approved meanwhile
             return None
-        message = RelayMessage("update", "agenda", update_id, update)
-        minutes_id = minutes.pk
-        transaction.on_commit(lambda: get_relay().publish_sync(minutes_id, message), robust=True)
-    return update_id
 
 
 def _item_saved(sender: Any, instance: AgendaItem, created: bool, raw: bool, **kwargs: Any) -> None:

@@ -52,10 +52,10 @@ from minutes import access
 from minutes.exceptions import InvalidUpdate, MinutesLocked, NotAllowed
 from minutes.models import Minutes, MinutesSnapshot, MinutesUpdate
 from minutes.protocol import EMPTY_UPDATE, decode_state_vector
+from minutes.services import store
 from minutes.services.document import UpdateRejected, apply_update, load_doc
-from minutes.services.relay import RelayMessage, get_relay
 from minutes.services.rooms import MAX_DOCUMENT_BYTES
-from minutes.services.store import append_updates, load_document
+from minutes.services.store import load_document
 
 #: A pause this long between two updates starts a new revision.
 PAUSE = timedelta(seconds=30)
@@ -219,7 +219,7 @@ def restore_revision(session_id: int, *, upto: int, update: bytes, user: AnyUser
         raise NotAllowed()
     _check_update(minutes.pk, update)
     with transaction.atomic():
-        [update_id] = append_updates(minutes.pk, [(update, user.pk)])
+        update_id = store.append_server_edit(minutes.pk, update, user.pk, "history")
         log_action(
             actor=user,
             action=RESTORE_ACTION,
@@ -227,13 +227,6 @@ def restore_revision(session_id: int, *, upto: int, update: bytes, user: AnyUser
             minutes=minutes.pk,
             revision=upto,
             update=update_id,
-        )
-        minutes_id = minutes.pk
-        transaction.on_commit(
-            lambda: get_relay().publish_sync(
-                minutes_id, RelayMessage("update", "history", update_id, update)
-            ),
-            robust=True,
         )
     return update_id
 

@@ -50,7 +50,6 @@ from minutes.exceptions import (
 from minutes.models import Minutes, ReviewComment
 from minutes.services import store
 from minutes.services.document import PassageNotFound, find_passage, load_doc, replace_passage
-from minutes.services.relay import RelayMessage, get_relay
 
 #: Longest comment, reply and proposed text; longest quoted passage (characters).
 MAX_TEXT = 2000
@@ -177,10 +176,7 @@ def _apply_suggestion(minutes: Minutes, comment: ReviewComment, user: AnyUser) -
         update = replace_passage(doc, comment.quote, comment.proposal)
     except PassageNotFound:
         raise PassageChanged() from None
-    (update_id,) = store.append_updates(minutes.pk, [(update, user.pk)])
-    minutes_id = minutes.pk
-    message = RelayMessage("update", "review", update_id, update)
-    transaction.on_commit(lambda: get_relay().publish_sync(minutes_id, message), robust=True)
+    store.append_server_edit(minutes.pk, update, user.pk, "review")
 
 
 def comments_for(user: AnyUser, minutes: Minutes) -> QuerySet[ReviewComment]:

@@ -40,6 +40,7 @@ from minutes import access
 from minutes.exceptions import MinutesLocked, NotAllowed
 from minutes.models import EDITABLE_STATUSES, Minutes, MinutesSnapshot, MinutesUpdate
 from minutes.services.document import load_doc, skeleton_update
+from minutes.services.relay import RelayMessage, get_relay
 
 #: Snapshots kept per document (older ones are deleted at compaction).
 SNAPSHOTS_KEPT = 5
@@ -147,6 +148,16 @@ def append_updates(minutes_id: int, updates: list[tuple[bytes, int | None]]) -> 
     # One statement draws its ids in the order of its VALUES rows (a sequence on
     # PostgreSQL, the rowid on SQLite); RETURNING itself promises no order.
     return sorted(ids)
+
+
+def append_server_edit(minutes_id: int, update: bytes, author_id: int | None, origin: str) -> int:
+    """Store one edit made on the server (an accepted suggestion, a restore, an
+    agenda heading) and, once committed, relay it to the open rooms of every
+    process, which apply it as any stored update. Returns its id."""
+    [update_id] = append_updates(minutes_id, [(update, author_id)])
+    message = RelayMessage("update", origin, update_id, update)
+    transaction.on_commit(lambda: get_relay().publish_sync(minutes_id, message), robust=True)
+    return update_id
 
 
 def updates_after(minutes_id: int, after: int) -> StoredDocument:
